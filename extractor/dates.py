@@ -1,0 +1,94 @@
+"""Article datelines and event dates resolved against them.
+
+Relative words ("on Friday", "Thursday night", "last week") are resolved against the
+article's date, preferring the past; without an article date they stay unknown. A
+date is never invented: a day and month without a year and without an article date
+is unknown too.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import date, datetime
+
+from dateparser.date import DateDataParser
+
+from extractor.schema import ResolvedDate
+
+_MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|"
+    "December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+)
+_DATELINE_PATTERNS = [
+    re.compile(rf"\b(?:{_MONTHS})\.? \d{{1,2}}, \d{{4}}\b"),  # April 8, 2015
+    re.compile(rf"\b\d{{1,2}} (?:{_MONTHS}) \d{{4}}\b"),  # 8 April 2015
+    re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),  # 2015-04-08
+    re.compile(r"\b\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\b"),  # 12-10-2020 (day first)
+]
+# Words that only say the part of the day; dateparser does not need them.
+_TIME_OF_DAY = re.compile(r"\b(night|morning|evening|afternoon|early|late|on|at|overnight)\b", re.I)
+_WEEKDAYS = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+
+
+def _parse(text: str, base: datetime, order: str = "MDY"):
+    settings = {
+        "RELATIVE_BASE": base,
+        "PREFER_DATES_FROM": "past",
+        "DATE_ORDER": order,
+        "REQUIRE_PARTS": [],
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return DateDataParser(languages=["en"], settings=settings).get_date_data(text)
+
+
+def detect_dateline(text: str, search_chars: int = 1500) -> str | None:
+    """The first full date (with a year) near the top of an article, as an ISO date."""
+    head = text[:search_chars]
+    found: list[tuple[int, str, str]] = []
+    for index, pattern in enumerate(_DATELINE_PATTERNS):
+        for match in pattern.finditer(head):
+            found.append((match.start(), match.group(0), "DMY" if index == 3 else "MDY"))
+    for _, words, order in sorted(found):
+        data = _parse(words, datetime(2000, 1, 1), order)
+        if data.date_obj is not None:
+            return data.date_obj.date().isoformat()
+    return None
+
+
+def resolve_event_date(words: str | None, article_date: str | None) -> ResolvedDate:
+    """Resolve the words that date an event, keeping their precision."""
+    if not words or not words.strip():
+        return ResolvedDate(text=None, date=None, precision="unknown")
+    cleaned = re.sub(r"\s+", " ", _TIME_OF_DAY.sub(" ", words)).strip(" ,.")
+    # A weekday alone is relative to the article date, and always in the past.
+    if _WEEKDAYS.fullmatch(cleaned):
+        cleaned = f"last {cleaned}" if article_date else cleaned
+    unknown = ResolvedDate(text=words, date=None, precision="unknown")
+    if not cleaned:
+        return unknown
+    base_a, base_b = datetime(2001, 6, 15, 12), datetime(2011, 2, 9, 12)
+    first, second = _parse(cleaned, base_a), _parse(cleaned, base_b)
+    if first.date_obj is None:
+        return unknown
+    relative = first.date_obj != second.date_obj
+    if relative:
+        if not article_date:
+            return unknown
+        data = _parse(cleaned, datetime.fromisoformat(article_date).replace(hour=12))
+        if data.date_obj is None:
+            return unknown
+        # "last Friday" said on a Friday means the Friday before, which dateparser gives.
+        resolved = data.date_obj.date()
+        if resolved > date.fromisoformat(article_date):
+            return unknown
+    else:
+        data, resolved = first, first.date_obj.date()
+    precision = data.period if data.period in ("day", "week", "month", "year") else "day"
+    if re.search(r"\bweek\b", cleaned, re.I):
+        precision = "week"
+    iso = resolved.isoformat()
+    iso = {"month": iso[:7], "year": iso[:4]}.get(precision, iso)
+    return ResolvedDate(text=words, date=iso, precision=precision)

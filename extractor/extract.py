@@ -1,0 +1,131 @@
+"""One article: prompt → model → grounding → (one re-ask for ungrounded quotes).
+
+Pure with respect to storage: it returns an `ArticleExtractionResult` and the pipeline
+decides what to write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from extractor.canonical import canonical_name
+from extractor.dates import resolve_event_date
+from extractor.errors import ModelCallError
+from extractor.ground import NormalisedText, align_quote, name_in_text
+from extractor.model import CallRecord, ModelClient
+from extractor.prompts import extraction_messages, ungrounded_reask_message
+from extractor.read import Article
+from extractor.schema import ArticleExtraction, CanonicalParty, GroundedClaim, TruceClaim
+
+
+@dataclass
+class ArticleExtractionResult:
+    article: Article
+    claims: list[GroundedClaim] = field(default_factory=list)
+    calls: list[CallRecord] = field(default_factory=list)
+    error: str | None = None
+    dropped_ungrounded: int = 0
+    reasked: bool = False
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(c.input_tokens or 0 for c in self.calls)
+
+    @property
+    def output_tokens(self) -> int:
+        return sum(c.output_tokens or 0 for c in self.calls)
+
+
+def ground_claim(claim: TruceClaim, article: Article, normalised: NormalisedText) -> GroundedClaim:
+    """Align the claim's quotes, canonicalise its parties, resolve its date, check names."""
+    evidence = [align_quote(e.quote, article.text, normalised) for e in claim.evidence]
+    aligned = sum(e.alignment != "ungrounded" for e in evidence)
+    grounding = "grounded" if aligned == len(evidence) else "partial" if aligned else "ungrounded"
+    flags = [f"quote not found in article: {e.model_quote!r}" for e in evidence if e.start is None]
+    chain = claim.attribution
+    named = [("speaker", chain.speaker.name)] + [("outlet", o.name) for o in chain.relays]
+    if chain.publisher and chain.publisher != article.publisher:
+        named.append(("publisher", chain.publisher))
+    missing = [name for _, name in named if name and not name_in_text(name, normalised)]
+    flags += [f"{role} not named in article: {name!r}" for role, name in named if name in missing]
+    return GroundedClaim(
+        claim=claim,
+        parties=[CanonicalParty(name=p.name, canonical=canonical_name(p.name), role=p.role) for p in claim.parties],
+        event_date=resolve_event_date(claim.when, article.published),
+        evidence=evidence,
+        grounding=grounding,
+        flags=flags,
+        names_not_in_text=missing,
+    )
+
+
+def _reask_problems(grounded: list[GroundedClaim]) -> list[dict]:
+    problems = []
+    for index, item in enumerate(grounded, start=1):
+        missing = [e.model_quote for e in item.evidence if e.alignment == "ungrounded"]
+        if missing:
+            problems.append(
+                {
+                    "index": index,
+                    "kind": item.claim.kind,
+                    "reason": "these quotes are not in the article: " + "; ".join(repr(q) for q in missing),
+                }
+            )
+    return problems
+
+
+def extract_article(article: Article, client: ModelClient, strict: bool = False) -> ArticleExtractionResult:
+    """Extract, ground, and re-ask once for claims whose quotes do not align."""
+    result = ArticleExtractionResult(article=article)
+    normalised = NormalisedText.of(article.text)
+    messages = extraction_messages(article)
+    try:
+        first = client.structured(messages, ArticleExtraction, purpose="extract")
+    except ModelCallError as exc:
+        result.calls += exc.calls
+        result.error = str(exc)
+        return result
+    result.calls += first.calls
+    grounded = [ground_claim(c, article, normalised) for c in first.value.claims]
+    problems = _reask_problems(grounded)
+    if problems:
+        result.reasked = True
+        reask = messages + [
+            {"role": "assistant", "content": first.value.model_dump_json(exclude_none=True)},
+            ungrounded_reask_message(problems),
+        ]
+        try:
+            second = client.structured(reask, ArticleExtraction, purpose="reask_ungrounded")
+        except ModelCallError as exc:
+            result.calls += exc.calls
+            for problem in problems:
+                grounded[problem["index"] - 1].flags.append(f"re-ask failed: {exc}")
+        else:
+            result.calls += second.calls
+            grounded = _merge_reask(grounded, problems, second.value.claims, article, normalised)
+    if strict:
+        kept = [g for g in grounded if g.grounding == "grounded"]
+        result.dropped_ungrounded = len(grounded) - len(kept)
+        grounded = kept
+    result.claims = grounded
+    return result
+
+
+def _merge_reask(
+    grounded: list[GroundedClaim], problems: list[dict], answer: list[TruceClaim],
+    article: Article, normalised: NormalisedText,
+) -> list[GroundedClaim]:
+    """Replace each problem claim by the re-asked claim at the same index of the new
+    answer when that one grounds better; otherwise keep the original, flagged."""
+    merged = list(grounded)
+    rank = {"grounded": 2, "partial": 1, "ungrounded": 0}
+    for problem in problems:
+        position = problem["index"] - 1
+        if position < len(answer):
+            candidate = ground_claim(answer[position], article, normalised)
+            if rank[candidate.grounding] > rank[merged[position].grounding]:
+                merged[position] = candidate
+                continue
+        merged[position].flags.append("re-asked once; quotes still not found")
+    return merged
+

@@ -1,0 +1,151 @@
+"""The database schema, as small migrations applied whenever a database is opened."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("truce")
+
+
+@migrations()
+def m001_extraction_tables(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE articles (
+            id TEXT PRIMARY KEY,             -- first 16 hex of sha256(text)
+            text TEXT NOT NULL,              -- what evidence offsets index into
+            title TEXT,
+            publisher TEXT,
+            url TEXT,
+            published TEXT,                  -- ISO date, from metadata or a dateline
+            source TEXT,                     -- file (and line, for .jsonl) it came from
+            metadata TEXT,                   -- other input fields, JSON
+            added_at TEXT NOT NULL
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            command TEXT NOT NULL,
+            model TEXT,
+            base_url TEXT,
+            mode TEXT,
+            prompt_hash TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,            -- running | completed | interrupted
+            articles_extracted INTEGER NOT NULL DEFAULT 0,
+            articles_skipped INTEGER NOT NULL DEFAULT 0,
+            articles_failed INTEGER NOT NULL DEFAULT 0,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            errors TEXT                      -- JSON list of {source, error}
+        );
+        CREATE TABLE extractions (
+            id INTEGER PRIMARY KEY,
+            article_id TEXT NOT NULL REFERENCES articles(id),
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            model TEXT NOT NULL,
+            prompt_hash TEXT NOT NULL,
+            status TEXT NOT NULL,            -- ok | failed | superseded
+            error TEXT,
+            claims_count INTEGER NOT NULL DEFAULT 0,
+            ungrounded_count INTEGER NOT NULL DEFAULT 0,
+            dropped_ungrounded INTEGER NOT NULL DEFAULT 0,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            finished_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_extractions_article ON extractions(article_id, model, prompt_hash, status);
+        CREATE TABLE claims (
+            id TEXT PRIMARY KEY,             -- <article id>-<n>
+            article_id TEXT NOT NULL REFERENCES articles(id),
+            extraction_id INTEGER NOT NULL REFERENCES extractions(id),
+            kind TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            place TEXT,
+            scope TEXT NOT NULL,
+            event_date TEXT,                 -- ISO (YYYY, YYYY-MM or YYYY-MM-DD) or NULL
+            event_date_precision TEXT NOT NULL,
+            event_date_text TEXT,            -- the words used
+            duration_text TEXT,
+            duration_iso TEXT,
+            duration_open_ended INTEGER,
+            duration_bound TEXT,
+            conditions TEXT NOT NULL,        -- JSON list
+            terms TEXT NOT NULL,             -- JSON list
+            factuality TEXT NOT NULL,
+            grounding TEXT NOT NULL,         -- grounded | partial | ungrounded
+            flags TEXT NOT NULL,             -- JSON list of warnings
+            publisher TEXT,
+            speaker TEXT,                    -- display form of the last link of the chain
+            model TEXT NOT NULL,
+            prompt_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_claims_article ON claims(article_id);
+        CREATE INDEX idx_claims_kind ON claims(kind);
+        CREATE INDEX idx_claims_event_date ON claims(event_date);
+        CREATE INDEX idx_claims_grounding ON claims(grounding);
+        CREATE TABLE parties (
+            id INTEGER PRIMARY KEY,
+            claim_id TEXT NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,              -- as written
+            canonical TEXT NOT NULL,
+            role TEXT NOT NULL
+        );
+        CREATE INDEX idx_parties_claim ON parties(claim_id);
+        CREATE INDEX idx_parties_canonical ON parties(canonical);
+        CREATE TABLE attributions (
+            id INTEGER PRIMARY KEY,
+            claim_id TEXT NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,       -- 0 = publisher, outermost first
+            role TEXT NOT NULL,              -- publisher | relay | speaker
+            name TEXT,
+            title TEXT,
+            affiliation TEXT,
+            anonymous INTEGER NOT NULL DEFAULT 0,
+            description TEXT,
+            channel TEXT,
+            named_in_text INTEGER            -- 0 when the name was not found in the article
+        );
+        CREATE INDEX idx_attributions_claim ON attributions(claim_id);
+        CREATE INDEX idx_attributions_name ON attributions(role, name);
+        CREATE TABLE evidence (
+            id INTEGER PRIMARY KEY,
+            claim_id TEXT NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            quote TEXT NOT NULL,             -- == articles.text[start:end] when aligned
+            model_quote TEXT NOT NULL,       -- what the model wrote
+            start INTEGER,
+            "end" INTEGER,
+            alignment TEXT NOT NULL,         -- exact | normalised | fuzzy | ungrounded
+            score REAL NOT NULL
+        );
+        CREATE INDEX idx_evidence_claim ON evidence(claim_id);
+        CREATE TABLE model_calls (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id),
+            article_id TEXT,
+            purpose TEXT NOT NULL,           -- extract | reask_ungrounded | adjudicate
+            model TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            status TEXT NOT NULL,            -- ok | invalid_output | http_error
+            error TEXT,
+            request_json TEXT,               -- no API key, ever
+            response_json TEXT,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            duration_ms INTEGER,
+            started_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_model_calls_run ON model_calls(run_id);
+        CREATE INDEX idx_model_calls_article ON model_calls(article_id);
+        """
+    )
+    db["claims"].enable_fts(["summary", "place", "speaker"], create_triggers=True)
+    db["evidence"].enable_fts(["quote"], create_triggers=True)
+
+
+def apply(db: Database) -> None:
+    migrations.apply(db)

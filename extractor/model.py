@@ -1,0 +1,281 @@
+"""The model layer: any OpenAI-compatible endpoint through the openai SDK and instructor.
+
+- instructor validates the answer against the pydantic schema and re-asks a bounded
+  number of times when it does not validate;
+- tenacity retries 429, 5xx, timeouts and dropped connections with exponential backoff,
+  honouring the server's Retry-After header;
+- every HTTP attempt is logged as a `CallRecord` (request and response JSON, tokens,
+  duration). API keys are never part of a record or an error message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal, TypeVar
+
+import httpx2
+import instructor
+import openai
+from instructor.core.exceptions import InstructorRetryException
+from pydantic import BaseModel
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from extractor.errors import ConfigError, ModelCallError, ReplayMismatchError
+
+T = TypeVar("T", bound=BaseModel)
+Mode = Literal["tools", "json_schema"]
+_INSTRUCTOR_MODES = {"tools": instructor.Mode.TOOLS, "json_schema": instructor.Mode.JSON_SCHEMA}
+RE_RECORD_HINT = "Re-record the responses with: python -m extractor.record"
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    model: str
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    mode: Mode = "tools"
+    timeout: float = 120.0
+    http_retries: int = 4  # retries after the first attempt, for 429 / 5xx / timeouts
+    validation_retries: int = 2  # re-asks when the answer does not fit the schema
+    max_wait: float = 60.0
+    temperature: float | None = 0.0
+
+    @classmethod
+    def resolve(
+        cls,
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        mode: Mode | None = None,
+        **options: Any,
+    ) -> ModelSettings:
+        """Settings from options, falling back to the usual environment variables."""
+        base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
+        model = model or os.environ.get("TRUCE_MODEL") or os.environ.get("OPENAI_MODEL")
+        if not base_url and not api_key:
+            raise ConfigError(
+                "No model endpoint is configured: set OPENAI_API_KEY for OpenAI, or pass "
+                "--base-url for a vLLM, Ollama or llama.cpp server (or run `truce demo`)."
+            )
+        if not model:
+            model = "gpt-4o-mini" if not base_url else None
+        if not model:
+            raise ConfigError("No model name: pass --model or set TRUCE_MODEL.")
+        # Local servers take any key; the SDK insists on one.
+        api_key = api_key or "not-needed"
+        mode = mode or ("tools" if not base_url else "json_schema")
+        return cls(model=model, base_url=base_url, api_key=api_key, mode=mode, **options)
+
+
+@dataclass
+class CallRecord:
+    purpose: str
+    model: str
+    attempt: int
+    started_at: str
+    request: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
+    status: str = "ok"  # ok | invalid_output | http_error
+    error: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    duration_ms: int | None = None
+
+
+@dataclass
+class StructuredResult:
+    value: BaseModel
+    calls: list[CallRecord]
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(c.input_tokens or 0 for c in self.calls)
+
+    @property
+    def output_tokens(self) -> int:
+        return sum(c.output_tokens or 0 for c in self.calls)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """Seconds the server asked us to wait, from Retry-After (seconds or an HTTP date)."""
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, (parsed - datetime.now(parsed.tzinfo)).total_seconds())
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The HTTP error under instructor's wrapper."""
+    while isinstance(exc, InstructorRetryException) and exc.__cause__:
+        exc = exc.__cause__
+    return exc
+
+
+def is_transient(exc: BaseException) -> bool:
+    exc = _root_cause(exc)
+    if _is_replay_mismatch(exc):
+        return False
+    if isinstance(exc, (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError)):
+        return True
+    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+
+
+def _is_replay_mismatch(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if type(seen).__name__ == "CannotOverwriteExistingCassetteException":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+class ModelClient:
+    """Structured calls to one model. Safe to share between threads."""
+
+    def __init__(
+        self,
+        settings: ModelSettings,
+        http_client: httpx2.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.settings = settings
+        self._sleep = sleep
+        self._openai = openai.OpenAI(
+            api_key=settings.api_key,
+            base_url=settings.base_url,
+            timeout=settings.timeout,
+            max_retries=0,  # tenacity below owns retries, so Retry-After is honoured once
+            http_client=http_client,
+        )
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = _retry_after(_root_cause(exc)) if exc else None
+        if asked is not None:
+            return min(asked, self.settings.max_wait)
+        return min(2.0 ** (state.attempt_number - 1), self.settings.max_wait)
+
+    def _scrub(self, text: str) -> str:
+        key = self.settings.api_key
+        return text.replace(key, "[redacted]") if key and len(key) > 3 else text
+
+    def structured(
+        self, messages: list[dict[str, Any]], response_model: type[T], purpose: str
+    ) -> StructuredResult:
+        """Ask for `response_model`; retry transient HTTP errors; log every attempt."""
+        calls: list[CallRecord] = []
+        retrying = Retrying(
+            retry=retry_if_exception(is_transient),
+            stop=stop_after_attempt(self.settings.http_retries + 1),
+            wait=self._wait,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            value = retrying(self._attempt, messages, response_model, purpose, calls)
+        except Exception as exc:  # turned into the project's own error, without secrets
+            raise self._as_error(exc, calls) from None
+        return StructuredResult(value=value, calls=calls)
+
+    def _attempt(
+        self, messages: list[dict[str, Any]], response_model: type[T], purpose: str,
+        calls: list[CallRecord],
+    ) -> T:
+        client = instructor.from_openai(self._openai, mode=_INSTRUCTOR_MODES[self.settings.mode])
+        current: dict[str, Any] = {}
+
+        def on_kwargs(*_args: Any, **kwargs: Any) -> None:
+            record = CallRecord(
+                purpose=purpose, model=self.settings.model, attempt=len(calls) + 1,
+                started_at=_now(), request=_jsonable(kwargs),
+            )
+            calls.append(record)
+            current["record"], current["t0"] = record, time.perf_counter()
+
+        def on_response(response: Any) -> None:
+            record: CallRecord = current["record"]
+            record.duration_ms = int((time.perf_counter() - current["t0"]) * 1000)
+            record.response = _jsonable(response.model_dump())
+            usage = getattr(response, "usage", None)
+            record.input_tokens = getattr(usage, "prompt_tokens", None)
+            record.output_tokens = getattr(usage, "completion_tokens", None)
+
+        def on_parse_error(error: Exception, **_: Any) -> None:
+            record: CallRecord = current["record"]
+            record.status, record.error = "invalid_output", self._scrub(str(error))[:2000]
+
+        def on_http_error(error: Exception, **_: Any) -> None:
+            record: CallRecord = current["record"]
+            record.duration_ms = int((time.perf_counter() - current["t0"]) * 1000)
+            record.status, record.error = "http_error", self._scrub(_describe(error))
+
+        client.on("completion:kwargs", on_kwargs)
+        client.on("completion:response", on_response)
+        client.on("parse:error", on_parse_error)
+        client.on("completion:error", on_http_error)
+        kwargs: dict[str, Any] = {}
+        if self.settings.temperature is not None:
+            kwargs["temperature"] = self.settings.temperature
+        return client.chat.completions.create(
+            model=self.settings.model,
+            messages=messages,
+            response_model=response_model,
+            max_retries=self.settings.validation_retries,
+            **kwargs,
+        )
+
+    def _as_error(self, exc: Exception, calls: list[CallRecord]) -> ModelCallError:
+        root = _root_cause(exc)
+        if _is_replay_mismatch(root):
+            return ReplayMismatchError(
+                "No recorded response matches this request: the prompt, the schema or the "
+                f"article changed since the responses were recorded. {RE_RECORD_HINT}",
+                attempts=len(calls), calls=calls,
+            )
+        last_output = None
+        if isinstance(exc, InstructorRetryException):
+            completion = exc.last_completion
+            last_output = json.dumps(_jsonable(completion.model_dump()))[:4000] if completion else None
+        if is_transient(root) or isinstance(root, openai.APIError):
+            message = f"The model endpoint failed after {len(calls)} attempt(s): {_describe(root)}"
+        else:
+            message = (
+                f"The model's answer did not fit the schema after {len(calls)} attempt(s): "
+                f"{str(root).splitlines()[0] if str(root) else type(root).__name__}"
+            )
+        return ModelCallError(
+            self._scrub(message), attempts=len(calls), last_output=last_output, calls=calls
+        )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code} {exc.message}"[:500]
+    if isinstance(exc, openai.APITimeoutError):
+        return "the request timed out"
+    if isinstance(exc, openai.APIConnectionError):
+        return f"cannot connect ({exc.__cause__ or exc})"[:500]
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _jsonable(value: Any) -> Any:
+    """A JSON-serialisable copy (pydantic classes in kwargs become their schema name)."""
+    return json.loads(json.dumps(value, default=lambda o: getattr(o, "__name__", repr(o))))

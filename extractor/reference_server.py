@@ -1,0 +1,197 @@
+"""A small OpenAI-compatible server that answers with hand-written reference answers.
+
+For recording cassettes and for tests only: it is not a model. It serves
+`POST /v1/chat/completions` and answers, for an article it knows (the seeds), the gold
+extraction written by hand in `evals/reference/`, and for a cross-check pair the
+hand-written verdict in `evals/reference/adjudications.json`. Every answer is labelled
+`"model": "reference"`. Token usage is counted as whitespace-separated words, not by a
+tokenizer.
+
+Fault scenarios, for recording how the pipeline copes with a failing server:
+  --fault rate-limit-first     the first request gets 429 with Retry-After: 1
+  --fault error-for:<id>       every request about article <id> (a prefix) gets 500
+  --fault malformed-for:<id>   every answer about article <id> is not valid JSON
+
+Run: python -m extractor.reference_server --port 8099 [--fault ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from extractor.read import article_id, clean_text
+from extractor.resources import project_path
+
+MODEL_NAME = "reference"
+_ARTICLE = re.compile(r"<article>\n(.*?)\n</article>", re.S)
+_PAIR = re.compile(r"<claim id=\"([^\"]+)\">")
+
+
+def load_references() -> dict[str, dict]:
+    """Reference extractions by article id."""
+    seeds = project_path("data/seeds")
+    answers = {}
+    for path in sorted(project_path("evals/reference").glob("*.json")):
+        data = json.loads(path.read_text("utf-8"))
+        if "article" not in data:
+            continue
+        text = clean_text((seeds / data["article"]).read_text("utf-8"))
+        answers[article_id(text)] = data["response"]
+    return answers
+
+
+def load_adjudications() -> dict[tuple[str, str], dict]:
+    path = project_path("evals/reference") / "adjudications.json"
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text("utf-8"))
+    return {tuple(sorted((v["claim_a"], v["claim_b"]))): v["verdict"] for v in data["verdicts"]}
+
+
+class ReferenceState:
+    def __init__(self, faults: list[str]):
+        self.references = load_references()
+        self.adjudications = load_adjudications()
+        self.faults = faults
+        self.requests = 0
+        self.lock = threading.Lock()
+
+
+def _words(messages: list[dict]) -> int:
+    return sum(len(str(m.get("content") or "").split()) for m in messages)
+
+
+def _completion(request: dict, payload: dict) -> dict:
+    arguments = json.dumps(payload, ensure_ascii=False)
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    finish = "stop"
+    if request.get("tools"):
+        name = request["tools"][0]["function"]["name"]
+        digest = hashlib.sha256(arguments.encode()).hexdigest()[:24]
+        message["tool_calls"] = [
+            {"id": f"call_{digest}", "type": "function", "function": {"name": name, "arguments": arguments}}
+        ]
+        finish = "tool_calls"
+    else:
+        message["content"] = arguments
+    prompt_words = _words(request.get("messages", []))
+    answer_words = len(arguments.split())
+    return {
+        "id": "refcmpl-" + hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:24],
+        "object": "chat.completion",
+        "created": 0,
+        "model": MODEL_NAME,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {
+            "prompt_tokens": prompt_words,
+            "completion_tokens": answer_words,
+            "total_tokens": prompt_words + answer_words,
+        },
+    }
+
+
+def answer(state: ReferenceState, request: dict) -> tuple[int, dict, dict]:
+    """(status, headers, body) for one chat completion request."""
+    with state.lock:
+        state.requests += 1
+        number = state.requests
+    if "rate-limit-first" in state.faults and number == 1:
+        return 429, {"Retry-After": "1"}, {"error": {"message": "Rate limit reached (reference fault scenario)", "type": "rate_limit"}}
+    messages = request.get("messages", [])
+    first_user = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
+    found = _ARTICLE.search(first_user)
+    if found:
+        key = article_id(found.group(1))
+        for fault in state.faults:
+            kind, _, prefix = fault.partition(":")
+            if prefix and key.startswith(prefix):
+                if kind == "error-for":
+                    return 500, {}, {"error": {"message": "Internal error (reference fault scenario)", "type": "server_error"}}
+                if kind == "malformed-for":
+                    body = _completion(request, {})
+                    broken = "{'claims': [this is not JSON"
+                    choice = body["choices"][0]["message"]
+                    if choice.get("tool_calls"):
+                        choice["tool_calls"][0]["function"]["arguments"] = broken
+                    else:
+                        choice["content"] = broken
+                    return 200, {}, body
+        if key not in state.references:
+            return 404, {}, {"error": {"message": f"The reference server has no answer for article {key}.", "type": "not_found"}}
+        return 200, {}, _completion(request, state.references[key])
+    pair = _PAIR.findall(first_user)
+    if len(pair) == 2:
+        verdict = state.adjudications.get(tuple(sorted(pair)))
+        if verdict is None:
+            return 404, {}, {"error": {"message": f"No reference verdict for claims {pair}.", "type": "not_found"}}
+        return 200, {}, _completion(request, verdict)
+    return 400, {}, {"error": {"message": "The reference server answers truce prompts only.", "type": "invalid_request"}}
+
+
+def make_server(port: int = 0, faults: list[str] | None = None, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    state = ReferenceState(faults or [])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                request = json.loads(self.rfile.read(length) or b"{}")
+            except json.JSONDecodeError:
+                self._send(400, {}, {"error": {"message": "Body is not JSON."}})
+                return
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._send(404, {}, {"error": {"message": f"No route {self.path}."}})
+                return
+            self._send(*answer(state, request))
+
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path.rstrip("/").endswith("/models"):
+                self._send(200, {}, {"object": "list", "data": [{"id": MODEL_NAME, "object": "model"}]})
+            else:
+                self._send(404, {}, {"error": {"message": f"No route {self.path}."}})
+
+        def _send(self, status: int, headers: dict, body: dict) -> None:
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return ThreadingHTTPServer((host, port), Handler)
+
+
+def serve_in_thread(port: int = 0, faults: list[str] | None = None) -> tuple[ThreadingHTTPServer, str]:
+    """Start a server on a background thread; returns it and its base URL."""
+    server = make_server(port, faults)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--fault", action="append", default=[])
+    args = parser.parse_args()
+    server = make_server(args.port, args.fault)
+    print(f"reference server on http://127.0.0.1:{server.server_address[1]}/v1", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

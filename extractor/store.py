@@ -1,0 +1,351 @@
+"""Writing to and reading from the SQLite database.
+
+One article's claims, parties, attributions, evidence and model calls are written in
+one transaction: an interrupted run never leaves half an article.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from extractor import migrations
+from extractor.errors import DatabaseError, NotFoundError
+from extractor.extract import ArticleExtractionResult
+from extractor.model import CallRecord
+from extractor.read import Article
+from extractor.schema import GroundedClaim
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def open_db(path: str | Path, must_exist: bool = False) -> Database:
+    """Open (or create) a database and bring its schema up to date."""
+    path = Path(path)
+    if must_exist and not path.exists():
+        raise DatabaseError(
+            f"There is no database at {path}; run `truce extract` or `truce demo` first, "
+            "or pass --db."
+        )
+    try:
+        db = Database(path)
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA journal_mode = WAL")
+        migrations.apply(db)
+    except Exception as exc:  # sqlite3.DatabaseError: not a database, locked, read-only
+        raise DatabaseError(f"Cannot use {path} as a truce database: {exc}.") from None
+    return db
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+# --- runs -------------------------------------------------------------------------
+
+
+@dataclass
+class RunTotals:
+    extracted: int = 0
+    skipped: int = 0
+    failed: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+def start_run(db: Database, command: str, model: str | None = None, base_url: str | None = None,
+              mode: str | None = None, prompt_hash: str | None = None) -> int:
+    table = db["runs"]
+    table.insert(
+        {
+            "command": command, "model": model, "base_url": base_url, "mode": mode,
+            "prompt_hash": prompt_hash, "started_at": now(), "status": "running",
+        }
+    )
+    return table.last_pk
+
+
+def finish_run(db: Database, run_id: int, totals: RunTotals, errors: list[dict], status: str) -> None:
+    with db.atomic():
+        db["runs"].update(
+            run_id,
+            {
+                "finished_at": now(), "status": status,
+                "articles_extracted": totals.extracted, "articles_skipped": totals.skipped,
+                "articles_failed": totals.failed, "input_tokens": totals.input_tokens,
+                "output_tokens": totals.output_tokens, "errors": _dumps(errors) if errors else None,
+            },
+        )
+
+
+def log_calls(db: Database, run_id: int | None, article_id: str | None, calls: list[CallRecord]) -> None:
+    db["model_calls"].insert_all(
+        {
+            "run_id": run_id, "article_id": article_id, "purpose": c.purpose, "model": c.model,
+            "attempt": c.attempt, "status": c.status, "error": c.error,
+            "request_json": _dumps(c.request) if c.request is not None else None,
+            "response_json": _dumps(c.response) if c.response is not None else None,
+            "input_tokens": c.input_tokens, "output_tokens": c.output_tokens,
+            "duration_ms": c.duration_ms, "started_at": c.started_at,
+        }
+        for c in calls
+    )
+
+
+# --- articles and claims ------------------------------------------------------------
+
+
+def is_extracted(db: Database, article_id: str, model: str, prompt_hash: str) -> bool:
+    """Whether this article already has a current extraction by this model and prompt."""
+    row = db.execute(
+        "SELECT 1 FROM extractions WHERE article_id = ? AND model = ? AND prompt_hash = ? "
+        "AND status = 'ok' LIMIT 1",
+        [article_id, model, prompt_hash],
+    ).fetchone()
+    return row is not None
+
+
+def _upsert_article(db: Database, article: Article) -> None:
+    db["articles"].upsert(
+        {
+            "id": article.id, "text": article.text, "title": article.title,
+            "publisher": article.publisher, "url": article.url, "published": article.published,
+            "source": article.source, "metadata": _dumps(article.metadata) if article.metadata else None,
+            "added_at": now(),
+        },
+        pk="id",
+    )
+
+
+def delete_claims_of_article(db: Database, article_id: str) -> list[str]:
+    """Remove an article's current claims (rows that hang off them cascade)."""
+    ids = [r[0] for r in db.execute("SELECT id FROM claims WHERE article_id = ?", [article_id])]
+    db.execute("DELETE FROM claims WHERE article_id = ?", [article_id])
+    db.execute(
+        "UPDATE extractions SET status = 'superseded' WHERE article_id = ? AND status = 'ok'",
+        [article_id],
+    )
+    return ids
+
+
+def save_extraction(
+    db: Database, run_id: int, result: ArticleExtractionResult, model: str, prompt_hash: str
+) -> None:
+    """Write one article's outcome in one transaction. A failed article keeps whatever
+    claims an earlier extraction stored; a successful one replaces them."""
+    article = result.article
+    with db.atomic():
+        _upsert_article(db, article)
+        if result.error is None:
+            delete_claims_of_article(db, article.id)
+        extractions = db["extractions"]
+        extractions.insert(
+            {
+                "article_id": article.id, "run_id": run_id, "model": model,
+                "prompt_hash": prompt_hash, "status": "failed" if result.error else "ok",
+                "error": result.error, "claims_count": len(result.claims),
+                "ungrounded_count": sum(c.grounding != "grounded" for c in result.claims),
+                "dropped_ungrounded": result.dropped_ungrounded,
+                "input_tokens": result.input_tokens, "output_tokens": result.output_tokens,
+                "finished_at": now(),
+            }
+        )
+        extraction_id = extractions.last_pk
+        for number, item in enumerate(result.claims, start=1):
+            _insert_claim(db, f"{article.id}-{number}", article, extraction_id, item, model, prompt_hash)
+        log_calls(db, run_id, article.id, result.calls)
+
+
+def _speaker_label(item: GroundedClaim) -> str | None:
+    speaker = item.claim.attribution.speaker
+    return speaker.name or speaker.description or ("anonymous" if speaker.anonymous else None)
+
+
+def _insert_claim(
+    db: Database, claim_id: str, article: Article, extraction_id: int, item: GroundedClaim,
+    model: str, prompt_hash: str,
+) -> None:
+    claim = item.claim
+    duration = claim.duration
+    publisher = article.publisher or claim.attribution.publisher
+    db["claims"].insert(
+        {
+            "id": claim_id, "article_id": article.id, "extraction_id": extraction_id,
+            "kind": claim.kind, "summary": claim.summary, "place": claim.place,
+            "scope": claim.scope, "event_date": item.event_date.date,
+            "event_date_precision": item.event_date.precision,
+            "event_date_text": item.event_date.text,
+            "duration_text": duration.text if duration else None,
+            "duration_iso": duration.iso8601 if duration else None,
+            "duration_open_ended": int(duration.open_ended) if duration else None,
+            "duration_bound": duration.bound if duration else None,
+            "conditions": _dumps(claim.conditions), "terms": _dumps(claim.terms),
+            "factuality": claim.factuality, "grounding": item.grounding,
+            "flags": _dumps(item.flags), "publisher": publisher,
+            "speaker": _speaker_label(item), "model": model, "prompt_hash": prompt_hash,
+            "created_at": now(),
+        }
+    )
+    db["parties"].insert_all(
+        {"claim_id": claim_id, "position": i, "name": p.name, "canonical": p.canonical, "role": p.role}
+        for i, p in enumerate(item.parties)
+    )
+    chain = claim.attribution
+    links: list[dict] = [{"role": "publisher", "name": publisher}]
+    links += [{"role": "relay", "name": o.name, "channel": o.channel} for o in chain.relays]
+    speaker = chain.speaker
+    links.append(
+        {
+            "role": "speaker", "name": speaker.name, "title": speaker.title,
+            "affiliation": speaker.affiliation, "anonymous": int(speaker.anonymous),
+            "description": speaker.description, "channel": speaker.channel,
+        }
+    )
+    db["attributions"].insert_all(
+        {
+            "claim_id": claim_id, "position": i, "anonymous": 0,
+            "named_in_text": int(link.get("name") not in item.names_not_in_text),
+            **link,
+        }
+        for i, link in enumerate(links)
+    )
+    db["evidence"].insert_all(
+        {
+            "claim_id": claim_id, "position": i, "quote": e.quote, "model_quote": e.model_quote,
+            "start": e.start, "end": e.end, "alignment": e.alignment, "score": e.score,
+        }
+        for i, e in enumerate(item.evidence)
+    )
+
+
+# --- queries ----------------------------------------------------------------------
+
+
+@dataclass
+class ClaimFilters:
+    party: str | None = None
+    kind: str | None = None
+    outlet: str | None = None
+    speaker: str | None = None
+    article: str | None = None
+    since: str | None = None
+    until: str | None = None
+    ungrounded: bool = False
+    search: str | None = None
+
+
+def query_claims(db: Database, filters: ClaimFilters) -> Iterator[dict]:
+    """Claims matching the filters, each with its parties, chain and evidence."""
+    where, params = ["1 = 1"], []
+    if filters.party:
+        from extractor.canonical import canonical_name
+
+        where.append(
+            "c.id IN (SELECT claim_id FROM parties WHERE canonical = ? COLLATE NOCASE "
+            "OR name LIKE ?)"
+        )
+        params += [canonical_name(filters.party), f"%{filters.party}%"]
+    if filters.kind:
+        where.append("c.kind = ?")
+        params.append(filters.kind)
+    if filters.outlet:
+        where.append(
+            "c.id IN (SELECT claim_id FROM attributions WHERE role IN ('publisher', 'relay') "
+            "AND name LIKE ?)"
+        )
+        params.append(f"%{filters.outlet}%")
+    if filters.speaker:
+        where.append(
+            "c.id IN (SELECT claim_id FROM attributions WHERE role = 'speaker' AND "
+            "(name LIKE ? OR description LIKE ? OR affiliation LIKE ?))"
+        )
+        params += [f"%{filters.speaker}%"] * 3
+    if filters.article:
+        where.append("c.article_id LIKE ?")
+        params.append(f"{filters.article}%")
+    # Dates filter on the event date, or the article's date when the event is undated.
+    date_expr = "COALESCE(c.event_date, a.published)"
+    if filters.since:
+        where.append(f"{date_expr} >= ?")
+        params.append(filters.since)
+    if filters.until:
+        where.append(f"substr({date_expr}, 1, length(?)) <= ?")
+        params += [filters.until, filters.until]
+    if filters.ungrounded:
+        where.append("c.grounding != 'grounded'")
+    if filters.search:
+        where.append(
+            "(c.rowid IN (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ?) OR c.id IN "
+            "(SELECT claim_id FROM evidence WHERE rowid IN "
+            "(SELECT rowid FROM evidence_fts WHERE evidence_fts MATCH ?)))"
+        )
+        params += [filters.search, filters.search]
+    sql = (
+        "SELECT c.* FROM claims c JOIN articles a ON a.id = c.article_id WHERE "
+        + " AND ".join(where)
+        + " ORDER BY c.article_id, CAST(substr(c.id, 18) AS INTEGER)"
+    )
+    for row in db.query(sql, params):
+        yield _with_children(db, row)
+
+
+def _with_children(db: Database, row: dict) -> dict:
+    claim_id = row["id"]
+    for key in ("conditions", "terms", "flags"):
+        row[key] = json.loads(row[key])
+    if row["duration_open_ended"] is not None:
+        row["duration_open_ended"] = bool(row["duration_open_ended"])
+    row["parties"] = list(
+        db.query("SELECT name, canonical, role FROM parties WHERE claim_id = ? ORDER BY position", [claim_id])
+    )
+    row["attribution"] = [
+        {**link, "anonymous": bool(link["anonymous"]), "named_in_text": bool(link["named_in_text"])}
+        for link in db.query(
+            "SELECT role, name, title, affiliation, anonymous, description, channel, named_in_text "
+            "FROM attributions WHERE claim_id = ? ORDER BY position",
+            [claim_id],
+        )
+    ]
+    row["evidence"] = list(
+        db.query(
+            'SELECT quote, start, "end", alignment, score, model_quote FROM evidence '
+            "WHERE claim_id = ? ORDER BY position",
+            [claim_id],
+        )
+    )
+    return row
+
+
+def get_claim(db: Database, claim_id: str) -> dict:
+    rows = list(db.query("SELECT * FROM claims WHERE id = ?", [claim_id]))
+    if not rows:
+        raise NotFoundError(f"There is no claim {claim_id!r}; `truce claims` lists them.")
+    return _with_children(db, rows[0])
+
+
+def get_article(db: Database, article_id: str) -> dict:
+    rows = list(db.query("SELECT * FROM articles WHERE id = ?", [article_id]))
+    if not rows:
+        raise NotFoundError(f"There is no article {article_id!r}; `truce articles` lists them.")
+    return rows[0]
+
+
+def query_articles(db: Database) -> Iterator[dict]:
+    yield from db.query(
+        """
+        SELECT a.id, a.title, a.publisher, a.published, a.source,
+               (SELECT COUNT(*) FROM claims c WHERE c.article_id = a.id) AS claims,
+               (SELECT e.status FROM extractions e WHERE e.article_id = a.id
+                ORDER BY e.id DESC LIMIT 1) AS last_extraction,
+               a.text
+        FROM articles a ORDER BY a.source, a.id
+        """
+    )

@@ -1,3 +1,3 @@
-from extractor.cli import cli
+from extractor.cli import main
 
-cli(prog_name="truce")
+main()

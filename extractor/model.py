@@ -29,8 +29,16 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from extractor.errors import ConfigError, ModelCallError, ReplayMismatchError
 
 T = TypeVar("T", bound=BaseModel)
-Mode = Literal["tools", "json_schema"]
-_INSTRUCTOR_MODES = {"tools": instructor.Mode.TOOLS, "json_schema": instructor.Mode.JSON_SCHEMA}
+# tools: OpenAI function calling. json_schema: response_format json_schema (OpenAI, vLLM,
+# Ollama, llama.cpp's llama-server). json_object: response_format json_object carrying a
+# "schema", which is how llama-cpp-python's server constrains output to a JSON schema.
+Mode = Literal["tools", "json_schema", "json_object"]
+MODES: tuple[str, ...] = Mode.__args__  # type: ignore[attr-defined]
+_INSTRUCTOR_MODES = {
+    "tools": instructor.Mode.TOOLS,
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "json_object": instructor.Mode.JSON,
+}
 RE_RECORD_HINT = "Re-record the responses with: python -m extractor.record"
 
 
@@ -234,6 +242,9 @@ class ModelClient:
         kwargs: dict[str, Any] = {}
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature
+        if self.settings.mode == "json_object":
+            schema = response_model.model_json_schema()
+            kwargs["extra_body"] = {"response_format": {"type": "json_object", "schema": schema}}
         return client.chat.completions.create(
             model=self.settings.model,
             messages=messages,

@@ -77,3 +77,21 @@ def party_keys(name: str) -> set[str]:
         if parent:
             pending.extend(parent.groups)
     return keys
+
+
+@lru_cache(maxsize=65536)
+def party_root(name: str) -> str:
+    """The widest group a party belongs to ("Kataib Hezbollah" -> "Iran-backed militias"):
+    the cross-check treats parties with the same root as the same side."""
+    entry = lookup(name)
+    if entry is None:
+        return normalise_name(name)
+    by_alias, _ = _table()
+    seen = {entry.canonical}
+    while entry.groups:
+        parent = by_alias.get(normalise_name(entry.groups[0]))
+        if parent is None or parent.canonical in seen:
+            return entry.groups[0] if parent is None else entry.canonical
+        seen.add(parent.canonical)
+        entry = parent
+    return entry.canonical

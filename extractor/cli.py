@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from extractor import store
+from extractor.conflicts import CONFLICT_TYPES
+from extractor.crosscheck import DEFAULT_WINDOW_DAYS, ConflictFilters, CrosscheckReport, query_conflicts, run_crosscheck
 from extractor.demo import run_demo
 from extractor.errors import TruceError
 from extractor.model import MODES, ModelClient, ModelSettings
@@ -22,7 +24,7 @@ from extractor.schema import CLAIM_KINDS
 from extractor.show import render_claim
 
 DEFAULT_DB = "truce.db"
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class TruceGroup(click.Group):
@@ -77,21 +79,48 @@ def _summary(report: RunReport, db_path: str) -> str:
     )
 
 
+def model_options(command: Callable) -> Callable:
+    """The options that choose and tune the model endpoint."""
+    options = [
+        click.option("--model", help="Model name (or TRUCE_MODEL); default gpt-4o-mini on OpenAI."),
+        click.option("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (or OPENAI_BASE_URL)."),
+        click.option("--api-key", help="API key (or OPENAI_API_KEY). Never stored."),
+        click.option("--mode", type=click.Choice(MODES),
+                     help="tools (OpenAI default); json_schema (vLLM, Ollama, llama-server; default with "
+                     "--base-url); json_object (llama-cpp-python's server)."),
+        click.option("--timeout", default=120.0, show_default=True, help="Seconds per model call."),
+        click.option("--retries", default=4, show_default=True, help="Retries for 429, 5xx and timeouts."),
+        click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64),
+                     help="Model calls in flight at once."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _settings(model, base_url, api_key, mode, timeout, retries) -> ModelSettings:
+    return ModelSettings.resolve(model, base_url, api_key, mode, timeout=timeout, http_retries=retries)
+
+
+def _print_crosscheck(report: CrosscheckReport) -> None:
+    found = ", ".join(f"{n} {t}" for t, n in sorted(report.found.items())) or "none"
+    line = (f"Cross-check: {report.claims} claims, {report.candidates} candidate pairs compared; "
+            f"conflicts: {found}; {report.ambiguous} ambiguous pair(s)")
+    if report.adjudicated:
+        line += f", {report.adjudicated} sent to the model"
+    err.print(line + ".")
+    for error in report.adjudication_errors:
+        err.print(f"[red]adjudication failed[/red] {error}")
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option()
-@click.option("--model", help="Model name (or TRUCE_MODEL); default gpt-4o-mini on OpenAI.")
-@click.option("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (or OPENAI_BASE_URL).")
-@click.option("--api-key", help="API key (or OPENAI_API_KEY). Never stored.")
-@click.option("--mode", type=click.Choice(MODES),
-              help="tools (OpenAI default); json_schema (vLLM, Ollama, llama-server; default with --base-url); "
-              "json_object (llama-cpp-python's server).")
-@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Model calls in flight at once.")
+@model_options
 @click.option("--force", is_flag=True, help="Extract again even if done with this model and prompt.")
 @click.option("--strict", is_flag=True, help="Drop claims whose quotes do not all align, instead of flagging them.")
-@click.option("--timeout", default=120.0, show_default=True, help="Seconds per model call.")
-@click.option("--retries", default=4, show_default=True, help="Retries for 429, 5xx and timeouts.")
+@click.option("--no-crosscheck", is_flag=True, help="Do not cross-check the new claims at the end.")
+@click.option("--adjudicate", is_flag=True, help="Send the pairs the conflict rules leave ambiguous to the model.")
 @click.option("--title", help="Override the article title.")
 @click.option("--publisher", help="Override the publisher.")
 @click.option("--url", help="Override the article URL.")
@@ -99,18 +128,19 @@ def _summary(report: RunReport, db_path: str) -> str:
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the input files.")
 @click.option("--max-chars", default=DEFAULT_MAX_CHARS, show_default=True, help="Refuse longer articles.")
 @click.option("--silent", is_flag=True, help="No progress bar or skip messages.")
-def extract(paths, db_path, model, base_url, api_key, mode, concurrency, force, strict, timeout,
-            retries, title, publisher, url, published, encoding, max_chars, silent) -> None:
+def extract(paths, db_path, model, base_url, api_key, mode, timeout, retries, concurrency, force, strict,
+            no_crosscheck, adjudicate, title, publisher, url, published, encoding, max_chars, silent) -> None:
     """Extract truce claims from articles (.txt, .md, .html, .jsonl files or folders)."""
-    settings = ModelSettings.resolve(model, base_url, api_key, mode, timeout=timeout, http_retries=retries)
+    settings = _settings(model, base_url, api_key, mode, timeout, retries)
     overrides = {"title": title, "publisher": publisher, "url": url, "published": published}
     items = list(read_articles(list(paths), encoding, max_chars, overrides))
     db = store.open_db(db_path)
+    client = ModelClient(settings)
     progress, on_event = _progress_reporter(len(items), silent)
     try:
         if progress:
             progress.start()
-        report = run_extraction(db, items, ModelClient(settings), concurrency=concurrency,
+        report = run_extraction(db, items, client, concurrency=concurrency,
                                 force=force, strict=strict, on_event=on_event)
     except KeyboardInterrupt:
         raise click.ClickException("Interrupted. Finished articles are saved; run the same command again to continue.") from None
@@ -118,8 +148,47 @@ def extract(paths, db_path, model, base_url, api_key, mode, concurrency, force, 
         if progress:
             progress.stop()
     err.print(_summary(report, db_path))
+    if not no_crosscheck and report.article_ids:
+        _print_crosscheck(run_crosscheck(db, adjudicator=client if adjudicate else None,
+                                         only_articles=set(report.article_ids), concurrency=concurrency))
     if report.totals.failed:
         sys.exit(1)
+
+
+@cli.command()
+@db_option()
+@click.option("--window", default=DEFAULT_WINDOW_DAYS, show_default=True,
+              help="Days apart two dated claims can be and still be about the same truce.")
+@click.option("--adjudicate", is_flag=True, help="Send the pairs the rules leave ambiguous to the model.")
+@model_options
+def crosscheck(db_path, window, adjudicate, model, base_url, api_key, mode, timeout, retries, concurrency) -> None:
+    """Flag the claims in the database that cannot all be true."""
+    db = store.open_db(db_path, must_exist=True)
+    client = ModelClient(_settings(model, base_url, api_key, mode, timeout, retries)) if adjudicate else None
+    _print_crosscheck(run_crosscheck(db, window, adjudicator=client, concurrency=concurrency))
+
+
+_CONFLICT_COLUMNS: dict[str, Callable[[dict], str]] = {
+    "type": lambda r: r["type"] + (" (partial)" if r["severity"] == "partial" else ""),
+    "claim a": lambda r: f"{r['claim_a']}\n{r['claim_a_speaker'] or ''} via {' → '.join(r['claim_a_sources'][:-1]) or '-'}",
+    "claim b": lambda r: f"{r['claim_b']}\n{r['claim_b_speaker'] or ''} via {' → '.join(r['claim_b_sources'][:-1]) or '-'}",
+    "reason": lambda r: r["reason"],
+    "found by": lambda r: r["method"],
+}
+
+
+@cli.command()
+@db_option()
+@click.option("--type", "type_", type=click.Choice(CONFLICT_TYPES), help="Only this type of conflict.")
+@click.option("--party", help="Conflicts involving this party (canonical names).")
+@click.option("--article", help="Conflicts involving a claim of this article (id or prefix).")
+@click.option("--outlet", help="Conflicts involving a claim published or relayed by this outlet.")
+@output_options
+def conflicts(db_path, type_, party, article, outlet, fmt) -> None:
+    """List the pairs of claims that conflict, with the reason and how it was found."""
+    db = store.open_db(db_path, must_exist=True)
+    filters = ConflictFilters(type=type_, party=party, article=article, outlet=outlet)
+    output_rows(query_conflicts(db, filters), fmt, _CONFLICT_COLUMNS, title="Conflicts")
 
 
 _CLAIM_COLUMNS: dict[str, Callable[[dict], str]] = {
@@ -176,7 +245,12 @@ def show(claim_id, db_path) -> None:
     db = store.open_db(db_path, must_exist=True)
     claim = store.get_claim(db, claim_id)
     article = store.get_article(db, claim["article_id"])
-    Console().print(render_claim(claim, article))
+    found = [
+        f"{row['type']} with {row['claim_b'] if row['claim_a'] == claim_id else row['claim_a']}: "
+        f"{row['reason']} [{row['method']}]"
+        for row in query_conflicts(db, claim_id=claim_id)
+    ]
+    Console().print(render_claim(claim, article, found))
 
 
 @cli.command()
@@ -190,12 +264,15 @@ def demo(db_path, silent) -> None:
             "answers, model: reference); no model is called."
         )
     progress, on_event = _progress_reporter(5, silent=True)
-    db, report = run_demo(Path(db_path), on_event=on_event)
-    output_rows(store.query_claims(db, store.ClaimFilters()), None, _CLAIM_COLUMNS, title="Claims in the seed corpus")
+    result = run_demo(Path(db_path), on_event=on_event)
+    output_rows(store.query_claims(result.db, store.ClaimFilters()), None, _CLAIM_COLUMNS,
+                title="Claims in the seed corpus")
+    output_rows(query_conflicts(result.db), None, _CONFLICT_COLUMNS, title="Conflicts between them")
     if not silent:
-        err.print(_summary(report, db_path))
-        err.print(f"Try: truce claims --db {db_path} --json | truce show <id> --db {db_path}")
-    if report.totals.failed:
+        err.print(_summary(result.extraction, db_path))
+        _print_crosscheck(result.crosscheck)
+        err.print(f"Next: truce claims --db {db_path} --json;  truce show <claim id> --db {db_path}")
+    if result.extraction.totals.failed:
         sys.exit(1)
 
 

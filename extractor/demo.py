@@ -1,26 +1,33 @@
-"""`truce demo`: the seed corpus extracted by replaying recorded reference responses.
+"""`truce demo`: the seed corpus extracted and cross-checked by replaying recorded
+reference responses.
 
 The responses were recorded from `extractor.reference_server`, which serves the
-hand-written reference extractions in `evals/reference/` (model: reference). No model
-runs and nothing leaves the machine.
+hand-written reference extractions and verdicts in `evals/reference/` (model:
+reference). No model runs and nothing leaves the machine. `python -m extractor.record`
+records the cassette by running this same function against the live reference server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlite_utils import Database
 
+from extractor.crosscheck import CrosscheckReport, run_crosscheck
 from extractor.model import ModelClient, ModelSettings
 from extractor.pipeline import Event, RunReport, run_extraction
 from extractor.read import read_articles
 from extractor.recording import cassette
 from extractor.resources import project_path
-from extractor.store import open_db
 
 REFERENCE_BASE_URL = "http://127.0.0.1:8099/v1"
 DEMO_CASSETTE = "evals/cassettes/reference_seeds.yaml"
+REFERENCE_LABEL = (
+    "Recorded from extractor.reference_server: hand-written reference answers, not a model.\n"
+    "model: reference{extra}. Re-record with: python -m extractor.record"
+)
 
 
 def reference_settings(**options) -> ModelSettings:
@@ -29,15 +36,30 @@ def reference_settings(**options) -> ModelSettings:
     )
 
 
-def run_demo(db_path: Path, on_event: Callable[[Event], None] = lambda e: None) -> tuple[Database, RunReport]:
-    """Extract the seeds into a new database at `db_path` from the recorded responses."""
+@dataclass
+class DemoResult:
+    db: Database
+    extraction: RunReport
+    crosscheck: CrosscheckReport
+
+
+def run_demo(
+    db_path: Path, on_event: Callable[[Event], None] = lambda e: None, record_to: Path | None = None
+) -> DemoResult:
+    """Extract and cross-check the seeds into a new database at `db_path`, replaying
+    the recorded responses (or, with `record_to`, recording them from a live server).
+    One request at a time, so the recording and its replay see the same order."""
+    from extractor.store import open_db
+
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     db = open_db(db_path)
     client = ModelClient(reference_settings())
-    with cassette(project_path(DEMO_CASSETTE)):
-        report = run_extraction(
+    path = record_to or project_path(DEMO_CASSETTE)
+    with cassette(path, record=record_to is not None, label=REFERENCE_LABEL.format(extra="")):
+        extraction = run_extraction(
             db, read_articles([project_path("data/seeds")]), client,
             concurrency=1, command="demo", on_event=on_event,
         )
-    return db, report
+        crosscheck = run_crosscheck(db, adjudicator=client, concurrency=1, command="demo crosscheck")
+    return DemoResult(db, extraction, crosscheck)

@@ -147,5 +147,43 @@ def m001_extraction_tables(db: Database) -> None:
     db["evidence"].enable_fts(["quote"], create_triggers=True)
 
 
+@migrations()
+def m002_conflicts(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE conflicts (
+            id INTEGER PRIMARY KEY,
+            claim_a TEXT NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
+            claim_b TEXT NOT NULL REFERENCES claims(id) ON DELETE CASCADE,  -- claim_a < claim_b
+            type TEXT NOT NULL,              -- existence | status | terms | scope | retraction
+            severity TEXT NOT NULL,          -- high | medium | partial
+            reason TEXT NOT NULL,
+            method TEXT NOT NULL,            -- rule: <rule name> | model: <model name>
+            run_id INTEGER REFERENCES runs(id),
+            created_at TEXT NOT NULL,
+            UNIQUE (claim_a, claim_b, type)
+        );
+        CREATE INDEX idx_conflicts_claim_a ON conflicts(claim_a);
+        CREATE INDEX idx_conflicts_claim_b ON conflicts(claim_b);
+        CREATE INDEX idx_conflicts_type ON conflicts(type);
+        -- Model verdicts on pairs the rules left ambiguous, so a pair is asked once.
+        CREATE TABLE adjudications (
+            id INTEGER PRIMARY KEY,
+            claim_a TEXT NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
+            claim_b TEXT NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
+            verdict TEXT NOT NULL,           -- contradicts | consistent | refines | unrelated
+            conflict_type TEXT,
+            reason TEXT NOT NULL,
+            ambiguity TEXT NOT NULL,         -- why the rules could not decide
+            model TEXT NOT NULL,
+            prompt_hash TEXT NOT NULL,
+            run_id INTEGER REFERENCES runs(id),
+            created_at TEXT NOT NULL,
+            UNIQUE (claim_a, claim_b, model, prompt_hash)
+        );
+        """
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx2
 
-from extractor.demo import DEMO_CASSETTE, REFERENCE_BASE_URL, reference_settings
+from extractor.demo import DEMO_CASSETTE, REFERENCE_BASE_URL, REFERENCE_LABEL, reference_settings, run_demo
 from extractor.model import ModelClient, ModelSettings
 from extractor.pipeline import run_extraction
 from extractor.read import read_articles
@@ -32,10 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 FAULTS = ROOT / "tests" / "cassettes" / "faults"
 SMOLLM_CASSETTE = ROOT / "tests" / "cassettes" / "smollm2" / "seed_001.yaml"
 SMOLLM_MODEL = "SmolLM2-135M-Instruct"
-REFERENCE_LABEL = (
-    "Recorded from extractor.reference_server: hand-written reference answers, not a model.\n"
-    "model: reference{extra}. Re-record with: python -m extractor.record"
-)
 SEED = {name: project_path("data/seeds") / name for name in (
     "000_4952263365a5a737.txt", "001_a2f90259e8779014.txt", "003_b1e1143a79d9b815.txt",
 )}
@@ -80,9 +76,11 @@ def _record(path: Path, label: str, settings: ModelSettings, paths: list[Path]) 
 
 
 def record_reference() -> None:
-    with ReferenceServer():
-        _record(ROOT / DEMO_CASSETTE, REFERENCE_LABEL.format(extra=""), reference_settings(),
-                [project_path("data/seeds")])
+    path = ROOT / DEMO_CASSETTE
+    path.unlink(missing_ok=True)
+    with ReferenceServer(), tempfile.TemporaryDirectory() as tmp:
+        result = run_demo(Path(tmp) / "demo.db", record_to=path)
+    print(f"{DEMO_CASSETTE}: {result.extraction.totals}; adjudicated {result.crosscheck.adjudicated} pair(s)")
 
 
 def record_faults() -> None:

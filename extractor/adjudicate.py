@@ -50,7 +50,8 @@ def adjudicate_pairs(
     model and prompt. Returns how many were asked and the errors."""
     model, prompt_hash = client.settings.model, adjudication_prompt_hash()
     judged = {
-        (a, b) for a, b in db.execute(
+        (a, b)
+        for a, b in db.execute(
             "SELECT claim_a, claim_b FROM adjudications WHERE model = ? AND prompt_hash = ?", [model, prompt_hash]
         )
     }
@@ -79,15 +80,30 @@ def adjudicate_pairs(
             verdict: Verdict = result.value
             db["adjudications"].insert(
                 {
-                    "claim_a": a, "claim_b": b, "verdict": verdict.verdict, "conflict_type": verdict.conflict_type,
-                    "reason": verdict.reason, "ambiguity": ambiguity, "model": model, "prompt_hash": prompt_hash,
-                    "run_id": run_id, "created_at": store.now(),
+                    "claim_a": a,
+                    "claim_b": b,
+                    "verdict": verdict.verdict,
+                    "conflict_type": verdict.conflict_type,
+                    "reason": verdict.reason,
+                    "ambiguity": ambiguity,
+                    "model": model,
+                    "prompt_hash": prompt_hash,
+                    "run_id": run_id,
+                    "created_at": store.now(),
                 }
             )
             if verdict.verdict == "contradicts":
                 db.execute(
                     "INSERT OR IGNORE INTO conflicts (claim_a, claim_b, type, severity, reason, method, run_id, "
                     "created_at) VALUES (?, ?, ?, 'medium', ?, ?, ?, ?)",
-                    [a, b, verdict.conflict_type or "existence", verdict.reason, f"model: {model}", run_id, store.now()],
+                    [
+                        a,
+                        b,
+                        verdict.conflict_type or "existence",
+                        verdict.reason,
+                        f"model: {model}",
+                        run_id,
+                        store.now(),
+                    ],
                 )
     return len(todo), errors

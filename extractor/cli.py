@@ -39,8 +39,13 @@ class TruceGroup(click.Group):
 
 def db_option(default: str = DEFAULT_DB) -> Callable:
     return click.option(
-        "--db", "db_path", type=click.Path(dir_okay=False), default=default, show_default=True,
-        envvar="TRUCE_DB", help="SQLite database file (or set TRUCE_DB).",
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False),
+        default=default,
+        show_default=True,
+        envvar="TRUCE_DB",
+        help="SQLite database file (or set TRUCE_DB).",
     )
 
 
@@ -54,10 +59,18 @@ def cli() -> None:
 
 def _progress_reporter(total: int, silent: bool) -> tuple[Progress | None, Callable[[Event], None]]:
     show_bar = not silent and sys.stderr.isatty()
-    progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True,
-    ) if show_bar else None
+    progress = (
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+        if show_bar
+        else None
+    )
     task = progress.add_task("extracting", total=total) if progress else None
 
     def on_event(event: Event) -> None:
@@ -83,15 +96,25 @@ def model_options(command: Callable) -> Callable:
     """The options that choose and tune the model endpoint."""
     options = [
         click.option("--model", help="Model name (or TRUCE_MODEL); default gpt-4o-mini on OpenAI."),
-        click.option("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (or OPENAI_BASE_URL)."),
+        click.option(
+            "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (or OPENAI_BASE_URL)."
+        ),
         click.option("--api-key", help="API key (or OPENAI_API_KEY). Never stored."),
-        click.option("--mode", type=click.Choice(MODES),
-                     help="tools (OpenAI default); json_schema (vLLM, Ollama, llama-server; default with "
-                     "--base-url); json_object (llama-cpp-python's server)."),
+        click.option(
+            "--mode",
+            type=click.Choice(MODES),
+            help="tools (OpenAI default); json_schema (vLLM, Ollama, llama-server; default with "
+            "--base-url); json_object (llama-cpp-python's server).",
+        ),
         click.option("--timeout", default=120.0, show_default=True, help="Seconds per model call."),
         click.option("--retries", default=4, show_default=True, help="Retries for 429, 5xx and timeouts."),
-        click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64),
-                     help="Model calls in flight at once."),
+        click.option(
+            "--concurrency",
+            default=8,
+            show_default=True,
+            type=click.IntRange(1, 64),
+            help="Model calls in flight at once.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -104,8 +127,10 @@ def _settings(model, base_url, api_key, mode, timeout, retries) -> ModelSettings
 
 def _print_crosscheck(report: CrosscheckReport) -> None:
     found = ", ".join(f"{n} {t}" for t, n in sorted(report.found.items())) or "none"
-    line = (f"Cross-check: {report.claims} claims, {report.candidates} candidate pairs compared; "
-            f"conflicts: {found}; {report.ambiguous} ambiguous pair(s)")
+    line = (
+        f"Cross-check: {report.claims} claims, {report.candidates} candidate pairs compared; "
+        f"conflicts: {found}; {report.ambiguous} ambiguous pair(s)"
+    )
     if report.adjudicated:
         line += f", {report.adjudicated} sent to the model"
     err.print(line + ".")
@@ -128,8 +153,28 @@ def _print_crosscheck(report: CrosscheckReport) -> None:
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the input files.")
 @click.option("--max-chars", default=DEFAULT_MAX_CHARS, show_default=True, help="Refuse longer articles.")
 @click.option("--silent", is_flag=True, help="No progress bar or skip messages.")
-def extract(paths, db_path, model, base_url, api_key, mode, timeout, retries, concurrency, force, strict,
-            no_crosscheck, adjudicate, title, publisher, url, published, encoding, max_chars, silent) -> None:
+def extract(
+    paths,
+    db_path,
+    model,
+    base_url,
+    api_key,
+    mode,
+    timeout,
+    retries,
+    concurrency,
+    force,
+    strict,
+    no_crosscheck,
+    adjudicate,
+    title,
+    publisher,
+    url,
+    published,
+    encoding,
+    max_chars,
+    silent,
+) -> None:
     """Extract truce claims from articles (.txt, .md, .html, .jsonl files or folders)."""
     settings = _settings(model, base_url, api_key, mode, timeout, retries)
     overrides = {"title": title, "publisher": publisher, "url": url, "published": published}
@@ -140,25 +185,38 @@ def extract(paths, db_path, model, base_url, api_key, mode, timeout, retries, co
     try:
         if progress:
             progress.start()
-        report = run_extraction(db, items, client, concurrency=concurrency,
-                                force=force, strict=strict, on_event=on_event)
+        report = run_extraction(
+            db, items, client, concurrency=concurrency, force=force, strict=strict, on_event=on_event
+        )
     except KeyboardInterrupt:
-        raise click.ClickException("Interrupted. Finished articles are saved; run the same command again to continue.") from None
+        raise click.ClickException(
+            "Interrupted. Finished articles are saved; run the same command again to continue."
+        ) from None
     finally:
         if progress:
             progress.stop()
     err.print(_summary(report, db_path))
     if not no_crosscheck and report.article_ids:
-        _print_crosscheck(run_crosscheck(db, adjudicator=client if adjudicate else None,
-                                         only_articles=set(report.article_ids), concurrency=concurrency))
+        _print_crosscheck(
+            run_crosscheck(
+                db,
+                adjudicator=client if adjudicate else None,
+                only_articles=set(report.article_ids),
+                concurrency=concurrency,
+            )
+        )
     if report.totals.failed:
         sys.exit(1)
 
 
 @cli.command()
 @db_option()
-@click.option("--window", default=DEFAULT_WINDOW_DAYS, show_default=True,
-              help="Days apart two dated claims can be and still be about the same truce.")
+@click.option(
+    "--window",
+    default=DEFAULT_WINDOW_DAYS,
+    show_default=True,
+    help="Days apart two dated claims can be and still be about the same truce.",
+)
 @click.option("--adjudicate", is_flag=True, help="Send the pairs the rules leave ambiguous to the model.")
 @model_options
 def crosscheck(db_path, window, adjudicate, model, base_url, api_key, mode, timeout, retries, concurrency) -> None:
@@ -170,8 +228,12 @@ def crosscheck(db_path, window, adjudicate, model, base_url, api_key, mode, time
 
 _CONFLICT_COLUMNS: dict[str, Callable[[dict], str]] = {
     "type": lambda r: r["type"] + (" (partial)" if r["severity"] == "partial" else ""),
-    "claim a": lambda r: f"{r['claim_a']}\n{r['claim_a_speaker'] or ''} via {' → '.join(r['claim_a_sources'][:-1]) or '-'}",
-    "claim b": lambda r: f"{r['claim_b']}\n{r['claim_b_speaker'] or ''} via {' → '.join(r['claim_b_sources'][:-1]) or '-'}",
+    "claim a": lambda r: (
+        f"{r['claim_a']}\n{r['claim_a_speaker'] or ''} via {' → '.join(r['claim_a_sources'][:-1]) or '-'}"
+    ),
+    "claim b": lambda r: (
+        f"{r['claim_b']}\n{r['claim_b_speaker'] or ''} via {' → '.join(r['claim_b_sources'][:-1]) or '-'}"
+    ),
     "reason": lambda r: r["reason"],
     "found by": lambda r: r["method"],
 }
@@ -229,9 +291,12 @@ def articles(db_path, fmt) -> None:
     """List stored articles (--json includes the text that evidence offsets index into)."""
     db = store.open_db(db_path, must_exist=True)
     columns = {
-        "id": lambda r: r["id"], "title": lambda r: (r["title"] or "")[:70],
-        "publisher": lambda r: r["publisher"], "published": lambda r: r["published"],
-        "claims": lambda r: r["claims"], "extraction": lambda r: r["last_extraction"],
+        "id": lambda r: r["id"],
+        "title": lambda r: (r["title"] or "")[:70],
+        "publisher": lambda r: r["publisher"],
+        "published": lambda r: r["published"],
+        "claims": lambda r: r["claims"],
+        "extraction": lambda r: r["last_extraction"],
         "source": lambda r: r["source"],
     }
     output_rows(store.query_articles(db), fmt, columns, title="Articles")
@@ -265,8 +330,9 @@ def demo(db_path, silent) -> None:
         )
     progress, on_event = _progress_reporter(5, silent=True)
     result = run_demo(Path(db_path), on_event=on_event)
-    output_rows(store.query_claims(result.db, store.ClaimFilters()), None, _CLAIM_COLUMNS,
-                title="Claims in the seed corpus")
+    output_rows(
+        store.query_claims(result.db, store.ClaimFilters()), None, _CLAIM_COLUMNS, title="Claims in the seed corpus"
+    )
     output_rows(query_conflicts(result.db), None, _CONFLICT_COLUMNS, title="Conflicts between them")
     if not silent:
         err.print(_summary(result.extraction, db_path))

@@ -117,7 +117,8 @@ def _retraction(a: ClaimFacts, b: ClaimFacts) -> Finding | None:
     if said.kind not in EXISTENCE_KINDS:
         return None
     return Finding(
-        "retraction", "high",
+        "retraction",
+        "high",
         f"{said.speaker_label} says a truce is {said.kind.replace('_', ' ')} ({said.channel or 'one statement'}) "
         f"and denies it ({denied.channel or 'another statement'})",
         "same speaker asserts then negates",
@@ -133,7 +134,8 @@ def _scope(a: ClaimFacts, b: ClaimFacts) -> Finding | None:
     if other.kind not in CALL_KINDS | EXISTENCE_KINDS:
         return None
     return Finding(
-        "scope", "partial",
+        "scope",
+        "partial",
         f"{_who(denial)} denies it {denial.scope}, while {_who(other)} reports {_a(other.kind)} "
         f"of {other.scope} scope: only partly contradictory",
         "broad denial against narrow claim",
@@ -146,7 +148,8 @@ def _existence(a: ClaimFacts, b: ClaimFacts) -> Finding | Ambiguous | None:
     denial, other = (a, b) if a.negated else (b, a)
     if other.kind in EXISTENCE_KINDS:
         return Finding(
-            "existence", "high",
+            "existence",
+            "high",
             f"{_who(other)} says a truce is {other.kind.replace('_', ' ')}; {_who(denial)} denies it",
             "denial against existence",
         )
@@ -163,7 +166,8 @@ def _status(a: ClaimFacts, b: ClaimFacts) -> Finding | Ambiguous | None:
         ended, holding = (a, b) if a.kind in ENDED_KINDS else (b, a)
         if _overlap_days(a, b):
             return Finding(
-                "status", "medium",
+                "status",
+                "medium",
                 f"{_who(holding)} says the truce holds; {_who(ended)} says it ended, at the same time",
                 "in effect against ended",
             )
@@ -225,14 +229,17 @@ def _terms(a: ClaimFacts, b: ClaimFacts) -> Finding | None:
         return None
     if a.duration and b.duration and durations_conflict(a.duration, b.duration):
         return Finding(
-            "terms", "medium",
-            f"durations differ: {a.duration.text!r} ({a.speaker_label}) against {b.duration.text!r} ({b.speaker_label})",
+            "terms",
+            "medium",
+            f"durations differ: {a.duration.text!r} ({a.speaker_label}) "
+            f"against {b.duration.text!r} ({b.speaker_label})",
             "different durations",
         )
     differing = conditions_differ(a.conditions, b.conditions)
     if differing:
         return Finding(
-            "terms", "medium",
+            "terms",
+            "medium",
             f"conditions differ: {differing[0]!r} ({a.speaker_label}) against {differing[1]!r} ({b.speaker_label})",
             "different conditions",
         )

@@ -58,7 +58,9 @@ class Candidate:
 # --- facts from the database ----------------------------------------------------------
 
 
-def _window(event_date: str | None, precision: str, published: str | None, window: int) -> tuple[int | None, int | None]:
+def _window(
+    event_date: str | None, precision: str, published: str | None, window: int
+) -> tuple[int | None, int | None]:
     if event_date:
         year = int(event_date[:4])
         if precision == "year" or len(event_date) == 4:
@@ -98,8 +100,22 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
                   c.duration_open_ended, c.conditions, a.published
            FROM claims c JOIN articles a ON a.id = c.article_id"""
     )
-    for (claim_id, article_id, kind, factuality, scope, place, event_date, precision, d_text, d_iso,
-         d_bound, d_open, conditions, published) in rows:
+    for (
+        claim_id,
+        article_id,
+        kind,
+        factuality,
+        scope,
+        place,
+        event_date,
+        precision,
+        d_text,
+        d_iso,
+        d_bound,
+        d_open,
+        conditions,
+        published,
+    ) in rows:
         name, description, anonymous, channel = speakers.get(claim_id, (None, None, 0, None))
         if name:
             speaker = normalise_name(name)
@@ -110,10 +126,18 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
         lo, hi = _window(event_date, precision, published, window)
         facts.append(
             ClaimFacts(
-                id=claim_id, article_id=article_id, kind=kind,
-                negated=kind == "denial" or factuality == "negated", scope=scope,
-                sides=frozenset(sides.get(claim_id, ())), places=_places(place), lo=lo, hi=hi,
-                speaker=speaker, speaker_label=name or description or "an unnamed source", channel=channel,
+                id=claim_id,
+                article_id=article_id,
+                kind=kind,
+                negated=kind == "denial" or factuality == "negated",
+                scope=scope,
+                sides=frozenset(sides.get(claim_id, ())),
+                places=_places(place),
+                lo=lo,
+                hi=hi,
+                speaker=speaker,
+                speaker_label=name or description or "an unnamed source",
+                channel=channel,
                 duration=Duration(d_text, iso_days(d_iso), d_bound or "none", bool(d_open)) if d_text else None,
                 conditions=tuple(json.loads(conditions)),
             )
@@ -124,7 +148,9 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
 # --- blocking ---------------------------------------------------------------------
 
 
-def _sweep(items: list[ClaimFacts], window: int, cross: list[ClaimFacts] | None = None) -> Iterator[tuple[ClaimFacts, ClaimFacts]]:
+def _sweep(
+    items: list[ClaimFacts], window: int, cross: list[ClaimFacts] | None = None
+) -> Iterator[tuple[ClaimFacts, ClaimFacts]]:
     """Pairs whose date windows come within `window` days of each other. With `cross`,
     only pairs with one claim from each list."""
     tagged = [(c, 0) for c in items] + [(c, 1) for c in cross or ()]
@@ -132,14 +158,16 @@ def _sweep(items: list[ClaimFacts], window: int, cross: list[ClaimFacts] | None 
     tagged.sort(key=lambda t: t[0].lo if t[0].lo is not None else -far)
     for i, (a, side_a) in enumerate(tagged):
         reach = (a.hi + window) if a.hi is not None else far
-        for b, side_b in tagged[i + 1:]:
+        for b, side_b in tagged[i + 1 :]:
             if b.lo is not None and b.lo > reach:
                 break
             if cross is None or side_a != side_b:
                 yield a, b
 
 
-def candidate_pairs(facts: Iterable[ClaimFacts], window: int = DEFAULT_WINDOW_DAYS) -> Iterator[tuple[ClaimFacts, ClaimFacts]]:
+def candidate_pairs(
+    facts: Iterable[ClaimFacts], window: int = DEFAULT_WINDOW_DAYS
+) -> Iterator[tuple[ClaimFacts, ClaimFacts]]:
     """Each candidate pair once, from blocks of sides and the time window."""
     pair_blocks: dict[tuple[str, ...], list[ClaimFacts]] = defaultdict(list)
     single_blocks: dict[str, list[ClaimFacts]] = defaultdict(list)
@@ -206,7 +234,8 @@ def save_findings(db: Database, candidates: list[Candidate], run_id: int, only_a
             "JOIN claims c1 ON c1.id = claim_a JOIN claims c2 ON c2.id = claim_b WHERE method LIKE 'rule:%'"
         ).fetchall()
         stale = [
-            row[0] for row in existing
+            row[0]
+            for row in existing
             if (row[1], row[2], row[3]) not in keys
             and (only_articles is None or row[4] in only_articles or row[5] in only_articles)
         ]
@@ -233,8 +262,12 @@ def run_crosscheck(
     is found. With an `adjudicator`, ambiguous pairs are sent to that model."""
     settings = adjudicator.settings if adjudicator else None
     run_id = store.start_run(
-        db, command, settings.model if settings else None, settings.base_url if settings else None,
-        settings.mode if settings else None, adjudication_prompt_hash() if settings else None,
+        db,
+        command,
+        settings.model if settings else None,
+        settings.base_url if settings else None,
+        settings.mode if settings else None,
+        adjudication_prompt_hash() if settings else None,
     )
     started = time.perf_counter()
     candidates, report = find_conflicts(load_facts(db, window), window, only_articles)
@@ -258,7 +291,9 @@ class ConflictFilters:
     outlet: str | None = None
 
 
-def query_conflicts(db: Database, filters: ConflictFilters | None = None, claim_id: str | None = None) -> Iterator[dict]:
+def query_conflicts(
+    db: Database, filters: ConflictFilters | None = None, claim_id: str | None = None
+) -> Iterator[dict]:
     """Conflicts with both claims' summaries and sources."""
     filters = filters or ConflictFilters()
     where, params = ["1 = 1"], []
@@ -293,7 +328,8 @@ def query_conflicts(db: Database, filters: ConflictFilters | None = None, claim_
     for row in db.query(sql, params):
         for side in ("claim_a", "claim_b"):
             row[f"{side}_sources"] = [
-                r["name"] for r in db.query(
+                r["name"]
+                for r in db.query(
                     "SELECT name FROM attributions WHERE claim_id = ? AND name IS NOT NULL ORDER BY position",
                     [row[side]],
                 )

@@ -58,8 +58,12 @@ def run_demo(
     path = record_to or project_path(DEMO_CASSETTE)
     with cassette(path, record=record_to is not None, label=REFERENCE_LABEL.format(extra="")):
         extraction = run_extraction(
-            db, read_articles([project_path("data/seeds")]), client,
-            concurrency=1, command="demo", on_event=on_event,
+            db,
+            read_articles([project_path("data/seeds")]),
+            client,
+            concurrency=1,
+            command="demo",
+            on_event=on_event,
         )
         crosscheck = run_crosscheck(db, adjudicator=client, concurrency=1, command="demo crosscheck")
     return DemoResult(db, extraction, crosscheck)

@@ -22,7 +22,11 @@ class ModelCallError(TruceError):
     """A model call failed after its retries (HTTP errors, timeouts, invalid output)."""
 
     def __init__(
-        self, message: str, *, attempts: int = 0, last_output: str | None = None,
+        self,
+        message: str,
+        *,
+        attempts: int = 0,
+        last_output: str | None = None,
         calls: list | None = None,
     ):
         super().__init__(message)

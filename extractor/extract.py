@@ -112,8 +112,11 @@ def extract_article(article: Article, client: ModelClient, strict: bool = False)
 
 
 def _merge_reask(
-    grounded: list[GroundedClaim], problems: list[dict], answer: list[TruceClaim],
-    article: Article, normalised: NormalisedText,
+    grounded: list[GroundedClaim],
+    problems: list[dict],
+    answer: list[TruceClaim],
+    article: Article,
+    normalised: NormalisedText,
 ) -> list[GroundedClaim]:
     """Replace each problem claim by the re-asked claim at the same index of the new
     answer when that one grounds better; otherwise keep the original, flagged."""
@@ -128,4 +131,3 @@ def _merge_reask(
                 continue
         merged[position].flags.append("re-asked once; quotes still not found")
     return merged
-

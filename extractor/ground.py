@@ -18,12 +18,29 @@ from extractor.schema import GroundedEvidence
 
 _QUOTE_MAP = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-        "\u00ab": '"', "\u00bb": '"',
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
-        "\u2015": "-", "\u2212": "-",
-        "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
     }
 )
 MIN_FUZZY_SCORE = 80.0
@@ -85,8 +102,12 @@ def align_quote(quote: str, text: str, normalised_text: NormalisedText | None = 
     start = text.find(stripped) if stripped else -1
     if start >= 0:
         return GroundedEvidence(
-            quote=stripped, model_quote=quote, start=start, end=start + len(stripped),
-            alignment="exact", score=100.0,
+            quote=stripped,
+            model_quote=quote,
+            start=start,
+            end=start + len(stripped),
+            alignment="exact",
+            score=100.0,
         )
     article = normalised_text or NormalisedText.of(text)
     needle = normalise(stripped).strip(" \"'")
@@ -96,8 +117,12 @@ def align_quote(quote: str, text: str, normalised_text: NormalisedText | None = 
     if position >= 0:
         begin, end = article.span(position, position + len(needle))
         return GroundedEvidence(
-            quote=text[begin:end], model_quote=quote, start=begin, end=end,
-            alignment="normalised", score=100.0,
+            quote=text[begin:end],
+            model_quote=quote,
+            start=begin,
+            end=end,
+            alignment="normalised",
+            score=100.0,
         )
     match = fuzz.partial_ratio_alignment(needle, article.text, score_cutoff=MIN_FUZZY_SCORE)
     if match is None or match.dest_end <= match.dest_start:
@@ -108,8 +133,12 @@ def align_quote(quote: str, text: str, normalised_text: NormalisedText | None = 
         return _ungrounded(quote)
     begin, end = article.span(begin, end)
     return GroundedEvidence(
-        quote=text[begin:end], model_quote=quote, start=begin, end=end,
-        alignment="fuzzy", score=round(match.score, 1),
+        quote=text[begin:end],
+        model_quote=quote,
+        start=begin,
+        end=end,
+        alignment="fuzzy",
+        score=round(match.score, 1),
     )
 
 
@@ -127,9 +156,7 @@ def _snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _ungrounded(quote: str) -> GroundedEvidence:
-    return GroundedEvidence(
-        quote=quote, model_quote=quote, start=None, end=None, alignment="ungrounded", score=0.0
-    )
+    return GroundedEvidence(quote=quote, model_quote=quote, start=None, end=None, alignment="ungrounded", score=0.0)
 
 
 def name_in_text(name: str, normalised_text: NormalisedText) -> bool:

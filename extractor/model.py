@@ -185,9 +185,7 @@ class ModelClient:
         key = self.settings.api_key
         return text.replace(key, "[redacted]") if key and len(key) > 3 else text
 
-    def structured(
-        self, messages: list[dict[str, Any]], response_model: type[T], purpose: str
-    ) -> StructuredResult:
+    def structured(self, messages: list[dict[str, Any]], response_model: type[T], purpose: str) -> StructuredResult:
         """Ask for `response_model`; retry transient HTTP errors; log every attempt."""
         calls: list[CallRecord] = []
         retrying = Retrying(
@@ -204,7 +202,10 @@ class ModelClient:
         return StructuredResult(value=value, calls=calls)
 
     def _attempt(
-        self, messages: list[dict[str, Any]], response_model: type[T], purpose: str,
+        self,
+        messages: list[dict[str, Any]],
+        response_model: type[T],
+        purpose: str,
         calls: list[CallRecord],
     ) -> T:
         client = instructor.from_openai(self._openai, mode=_INSTRUCTOR_MODES[self.settings.mode])
@@ -212,8 +213,11 @@ class ModelClient:
 
         def on_kwargs(*_args: Any, **kwargs: Any) -> None:
             record = CallRecord(
-                purpose=purpose, model=self.settings.model, attempt=len(calls) + 1,
-                started_at=_now(), request=_jsonable(kwargs),
+                purpose=purpose,
+                model=self.settings.model,
+                attempt=len(calls) + 1,
+                started_at=_now(),
+                request=_jsonable(kwargs),
             )
             calls.append(record)
             current["record"], current["t0"] = record, time.perf_counter()
@@ -259,7 +263,8 @@ class ModelClient:
             return ReplayMismatchError(
                 "No recorded response matches this request: the prompt, the schema or the "
                 f"article changed since the responses were recorded. {RE_RECORD_HINT}",
-                attempts=len(calls), calls=calls,
+                attempts=len(calls),
+                calls=calls,
             )
         last_output = None
         if isinstance(exc, InstructorRetryException):
@@ -272,9 +277,7 @@ class ModelClient:
                 f"The model's answer did not fit the schema after {len(calls)} attempt(s): "
                 f"{str(root).splitlines()[0] if str(root) else type(root).__name__}"
             )
-        return ModelCallError(
-            self._scrub(message), attempts=len(calls), last_output=last_output, calls=calls
-        )
+        return ModelCallError(self._scrub(message), attempts=len(calls), last_output=last_output, calls=calls)
 
 
 def _describe(exc: BaseException) -> str:

@@ -51,12 +51,14 @@ def output_rows(
         sys.stdout.write("\n]\n" if count else "]\n")
         return count
     if fmt == "nl":
-        for count, row in enumerate(rows, start=1):
+        for row in rows:
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
         return count
     if fmt == "csv":
         writer = None
-        for count, row in enumerate(rows, start=1):
+        for row in rows:
+            count += 1
             if writer is None:
                 writer = csv.DictWriter(sys.stdout, fieldnames=list(row))
                 writer.writeheader()
@@ -65,7 +67,8 @@ def output_rows(
     table = Table(title=title, show_lines=False, expand=False)
     for name in table_columns:
         table.add_column(name, overflow="fold")
-    for count, row in enumerate(rows, start=1):
+    for row in rows:
+        count += 1
         table.add_row(*(str(getter(row) or "") for getter in table_columns.values()))
     console = Console(width=max(Console().width, 160) if not sys.stdout.isatty() else None)
     if count:

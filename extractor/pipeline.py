@@ -52,9 +52,7 @@ def run_extraction(
 ) -> RunReport:
     settings = client.settings
     prompt_hash = extraction_prompt_hash()
-    run_id = store.start_run(
-        db, command, settings.model, settings.base_url, settings.mode, prompt_hash
-    )
+    run_id = store.start_run(db, command, settings.model, settings.base_url, settings.mode, prompt_hash)
     report = RunReport(run_id=run_id, totals=store.RunTotals())
 
     def record(result: ArticleExtractionResult) -> None:

@@ -55,9 +55,7 @@ def load_examples() -> tuple[Example, ...]:
             for evidence in claim.evidence:
                 if evidence.quote not in data["article"]:
                     raise ValueError(f"{path.name}: quote not in its article: {evidence.quote!r}")
-        examples.append(
-            Example(data["article"].strip(), answer.model_dump_json(exclude_none=True))
-        )
+        examples.append(Example(data["article"].strip(), answer.model_dump_json(exclude_none=True)))
     return tuple(examples)
 
 

@@ -153,7 +153,9 @@ def _read_jsonl(path: Path, raw_text: str, max_chars: int) -> Iterator[Article |
             yield ReadFailure(source, str(exc))
 
 
-def read_file(path: Path, encoding: str = "utf-8", max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Article | ReadFailure]:
+def read_file(
+    path: Path, encoding: str = "utf-8", max_chars: int = DEFAULT_MAX_CHARS
+) -> Iterator[Article | ReadFailure]:
     """Articles in one file (several for .jsonl); failures are yielded, not raised."""
     source = str(path)
     try:

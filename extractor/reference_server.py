@@ -102,7 +102,11 @@ def answer(state: ReferenceState, request: dict) -> tuple[int, dict, dict]:
         state.requests += 1
         number = state.requests
     if "rate-limit-first" in state.faults and number == 1:
-        return 429, {"Retry-After": "1"}, {"error": {"message": "Rate limit reached (reference fault scenario)", "type": "rate_limit"}}
+        return (
+            429,
+            {"Retry-After": "1"},
+            {"error": {"message": "Rate limit reached (reference fault scenario)", "type": "rate_limit"}},
+        )
     messages = request.get("messages", [])
     first_user = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
     found = _ARTICLE.search(first_user)
@@ -112,7 +116,11 @@ def answer(state: ReferenceState, request: dict) -> tuple[int, dict, dict]:
             kind, _, prefix = fault.partition(":")
             if prefix and key.startswith(prefix):
                 if kind == "error-for":
-                    return 500, {}, {"error": {"message": "Internal error (reference fault scenario)", "type": "server_error"}}
+                    return (
+                        500,
+                        {},
+                        {"error": {"message": "Internal error (reference fault scenario)", "type": "server_error"}},
+                    )
                 if kind == "malformed-for":
                     body = _completion(request, {})
                     broken = "{'claims': [this is not JSON"
@@ -123,7 +131,11 @@ def answer(state: ReferenceState, request: dict) -> tuple[int, dict, dict]:
                         choice["content"] = broken
                     return 200, {}, body
         if key not in state.references:
-            return 404, {}, {"error": {"message": f"The reference server has no answer for article {key}.", "type": "not_found"}}
+            return (
+                404,
+                {},
+                {"error": {"message": f"The reference server has no answer for article {key}.", "type": "not_found"}},
+            )
         return 200, {}, _completion(request, state.references[key])
     pair = _PAIR.findall(first_user)
     if len(pair) == 2:
@@ -131,7 +143,11 @@ def answer(state: ReferenceState, request: dict) -> tuple[int, dict, dict]:
         if verdict is None:
             return 404, {}, {"error": {"message": f"No reference verdict for claims {pair}.", "type": "not_found"}}
         return 200, {}, _completion(request, verdict)
-    return 400, {}, {"error": {"message": "The reference server answers truce prompts only.", "type": "invalid_request"}}
+    return (
+        400,
+        {},
+        {"error": {"message": "The reference server answers truce prompts only.", "type": "invalid_request"}},
+    )
 
 
 def make_server(port: int = 0, faults: list[str] | None = None, host: str = "127.0.0.1") -> ThreadingHTTPServer:

@@ -38,8 +38,7 @@ class Party(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: str = Field(
-        description="The party as the article names it, e.g. 'Islamic State', "
-        "'the Peshmerga', 'Kataib Hezbollah'."
+        description="The party as the article names it, e.g. 'Islamic State', 'the Peshmerga', 'Kataib Hezbollah'."
     )
     role: PartyRole = Field(
         description="proposer: asks for or offers the truce; recipient: the side asked "
@@ -58,9 +57,7 @@ class Duration(BaseModel):
         "('one-month' -> 'P1M', 'two weeks' -> 'P2W', 'at least two months' -> 'P2M' "
         "with bound at_least). Null for 'open-ended' or 'until the election'.",
     )
-    open_ended: bool = Field(
-        default=False, description="True when the truce is said to have no end date."
-    )
+    open_ended: bool = Field(default=False, description="True when the truce is said to have no end date.")
     bound: DurationBound = Field(
         default="none",
         description="exact: a fixed length; at_least / at_most: a bound on the length; "
@@ -76,9 +73,7 @@ class Speaker(BaseModel):
         default=None,
         description="The speaker's name as written; null when the source is unnamed.",
     )
-    title: str | None = Field(
-        default=None, description="Title or role as written, e.g. 'spokesman'."
-    )
+    title: str | None = Field(default=None, description="Title or role as written, e.g. 'spokesman'.")
     affiliation: str | None = Field(
         default=None,
         description="Organisation the speaker belongs to, e.g. 'Kataib Hezbollah'.",
@@ -89,8 +84,7 @@ class Speaker(BaseModel):
     )
     description: str | None = Field(
         default=None,
-        description="How the article refers to an unnamed speaker, e.g. "
-        "'three militia officials'.",
+        description="How the article refers to an unnamed speaker, e.g. 'three militia officials'.",
     )
     channel: str | None = Field(
         default=None,
@@ -103,9 +97,7 @@ class Outlet(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: str = Field(description="The outlet as named in the article, e.g. 'Rudaw'.")
-    channel: str | None = Field(
-        default=None, description="Medium, e.g. 'TV', 'news agency', 'daily'."
-    )
+    channel: str | None = Field(default=None, description="Medium, e.g. 'TV', 'news agency', 'daily'.")
 
 
 class Attribution(BaseModel):
@@ -149,15 +141,9 @@ class TruceClaim(BaseModel):
         "says there is no truce or no call for one; talks: negotiations or mediation "
         "toward a truce."
     )
-    summary: str = Field(
-        description="One plain sentence: who claims what about which truce."
-    )
-    parties: list[Party] = Field(
-        default_factory=list, description="The armed parties and mediators involved."
-    )
-    place: str | None = Field(
-        default=None, description="Where the truce applies, as written; null if unsaid."
-    )
+    summary: str = Field(description="One plain sentence: who claims what about which truce.")
+    parties: list[Party] = Field(default_factory=list, description="The armed parties and mediators involved.")
+    place: str | None = Field(default=None, description="Where the truce applies, as written; null if unsaid.")
     scope: Scope = Field(
         default="unknown",
         description="Reach of the truce: local (villages, a town), regional (a "
@@ -169,9 +155,7 @@ class TruceClaim(BaseModel):
         description="The words that date the event, copied from the article "
         "('on Friday', 'Thursday night', 'On Saturday'); null if undated.",
     )
-    duration: Duration | None = Field(
-        default=None, description="How long the truce lasts, if stated."
-    )
+    duration: Duration | None = Field(default=None, description="How long the truce lasts, if stated.")
     conditions: list[str] = Field(
         default_factory=list,
         description="Conditions attached, in the article's words, e.g. 'all "
@@ -188,8 +172,7 @@ class TruceClaim(BaseModel):
     )
     attribution: Attribution = Field(
         default_factory=Attribution,
-        description="The chain from the publisher through relaying outlets to the "
-        "speaker.",
+        description="The chain from the publisher through relaying outlets to the speaker.",
     )
     evidence: list[Evidence] = Field(
         min_length=1,

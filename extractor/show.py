@@ -34,11 +34,13 @@ def _in_context(text: str, evidence: dict) -> Text:
     if evidence["start"] is None:
         return Text.assemble(("UNGROUNDED ", "bold red"), (repr(evidence["model_quote"]), "italic"))
     start, end = evidence["start"], evidence["end"]
-    before = text[max(0, start - CONTEXT_CHARS):start]
-    after = text[end:end + CONTEXT_CHARS]
+    before = text[max(0, start - CONTEXT_CHARS) : start]
+    after = text[end : end + CONTEXT_CHARS]
     return Text.assemble(
-        ("…" if start > CONTEXT_CHARS else ""), before.replace("\n", " "),
-        (text[start:end], "bold black on yellow"), after.replace("\n", " "),
+        ("…" if start > CONTEXT_CHARS else ""),
+        before.replace("\n", " "),
+        (text[start:end], "bold black on yellow"),
+        after.replace("\n", " "),
         ("…" if end + CONTEXT_CHARS < len(text) else ""),
         (f"  [{evidence['alignment']} {start}:{end}]", "dim"),
     )

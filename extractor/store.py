@@ -31,10 +31,7 @@ def open_db(path: str | Path, must_exist: bool = False) -> Database:
     """Open (or create) a database and bring its schema up to date."""
     path = Path(path)
     if must_exist and not path.exists():
-        raise DatabaseError(
-            f"There is no database at {path}; run `truce extract` or `truce demo` first, "
-            "or pass --db."
-        )
+        raise DatabaseError(f"There is no database at {path}; run `truce extract` or `truce demo` first, or pass --db.")
     try:
         db = Database(path)
         db.execute("PRAGMA foreign_keys = ON")
@@ -61,13 +58,24 @@ class RunTotals:
     output_tokens: int = 0
 
 
-def start_run(db: Database, command: str, model: str | None = None, base_url: str | None = None,
-              mode: str | None = None, prompt_hash: str | None = None) -> int:
+def start_run(
+    db: Database,
+    command: str,
+    model: str | None = None,
+    base_url: str | None = None,
+    mode: str | None = None,
+    prompt_hash: str | None = None,
+) -> int:
     table = db["runs"]
     table.insert(
         {
-            "command": command, "model": model, "base_url": base_url, "mode": mode,
-            "prompt_hash": prompt_hash, "started_at": now(), "status": "running",
+            "command": command,
+            "model": model,
+            "base_url": base_url,
+            "mode": mode,
+            "prompt_hash": prompt_hash,
+            "started_at": now(),
+            "status": "running",
         }
     )
     return table.last_pk
@@ -78,10 +86,14 @@ def finish_run(db: Database, run_id: int, totals: RunTotals, errors: list[dict],
         db["runs"].update(
             run_id,
             {
-                "finished_at": now(), "status": status,
-                "articles_extracted": totals.extracted, "articles_skipped": totals.skipped,
-                "articles_failed": totals.failed, "input_tokens": totals.input_tokens,
-                "output_tokens": totals.output_tokens, "errors": _dumps(errors) if errors else None,
+                "finished_at": now(),
+                "status": status,
+                "articles_extracted": totals.extracted,
+                "articles_skipped": totals.skipped,
+                "articles_failed": totals.failed,
+                "input_tokens": totals.input_tokens,
+                "output_tokens": totals.output_tokens,
+                "errors": _dumps(errors) if errors else None,
             },
         )
 
@@ -89,12 +101,19 @@ def finish_run(db: Database, run_id: int, totals: RunTotals, errors: list[dict],
 def log_calls(db: Database, run_id: int | None, article_id: str | None, calls: list[CallRecord]) -> None:
     db["model_calls"].insert_all(
         {
-            "run_id": run_id, "article_id": article_id, "purpose": c.purpose, "model": c.model,
-            "attempt": c.attempt, "status": c.status, "error": c.error,
+            "run_id": run_id,
+            "article_id": article_id,
+            "purpose": c.purpose,
+            "model": c.model,
+            "attempt": c.attempt,
+            "status": c.status,
+            "error": c.error,
             "request_json": _dumps(c.request) if c.request is not None else None,
             "response_json": _dumps(c.response) if c.response is not None else None,
-            "input_tokens": c.input_tokens, "output_tokens": c.output_tokens,
-            "duration_ms": c.duration_ms, "started_at": c.started_at,
+            "input_tokens": c.input_tokens,
+            "output_tokens": c.output_tokens,
+            "duration_ms": c.duration_ms,
+            "started_at": c.started_at,
         }
         for c in calls
     )
@@ -106,8 +125,7 @@ def log_calls(db: Database, run_id: int | None, article_id: str | None, calls: l
 def is_extracted(db: Database, article_id: str, model: str, prompt_hash: str) -> bool:
     """Whether this article already has a current extraction by this model and prompt."""
     row = db.execute(
-        "SELECT 1 FROM extractions WHERE article_id = ? AND model = ? AND prompt_hash = ? "
-        "AND status = 'ok' LIMIT 1",
+        "SELECT 1 FROM extractions WHERE article_id = ? AND model = ? AND prompt_hash = ? AND status = 'ok' LIMIT 1",
         [article_id, model, prompt_hash],
     ).fetchone()
     return row is not None
@@ -116,9 +134,14 @@ def is_extracted(db: Database, article_id: str, model: str, prompt_hash: str) ->
 def _upsert_article(db: Database, article: Article) -> None:
     db["articles"].upsert(
         {
-            "id": article.id, "text": article.text, "title": article.title,
-            "publisher": article.publisher, "url": article.url, "published": article.published,
-            "source": article.source, "metadata": _dumps(article.metadata) if article.metadata else None,
+            "id": article.id,
+            "text": article.text,
+            "title": article.title,
+            "publisher": article.publisher,
+            "url": article.url,
+            "published": article.published,
+            "source": article.source,
+            "metadata": _dumps(article.metadata) if article.metadata else None,
             "added_at": now(),
         },
         pk="id",
@@ -136,9 +159,7 @@ def delete_claims_of_article(db: Database, article_id: str) -> list[str]:
     return ids
 
 
-def save_extraction(
-    db: Database, run_id: int, result: ArticleExtractionResult, model: str, prompt_hash: str
-) -> None:
+def save_extraction(db: Database, run_id: int, result: ArticleExtractionResult, model: str, prompt_hash: str) -> None:
     """Write one article's outcome in one transaction. A failed article keeps whatever
     claims an earlier extraction stored; a successful one replaces them."""
     article = result.article
@@ -149,12 +170,17 @@ def save_extraction(
         extractions = db["extractions"]
         extractions.insert(
             {
-                "article_id": article.id, "run_id": run_id, "model": model,
-                "prompt_hash": prompt_hash, "status": "failed" if result.error else "ok",
-                "error": result.error, "claims_count": len(result.claims),
+                "article_id": article.id,
+                "run_id": run_id,
+                "model": model,
+                "prompt_hash": prompt_hash,
+                "status": "failed" if result.error else "ok",
+                "error": result.error,
+                "claims_count": len(result.claims),
                 "ungrounded_count": sum(c.grounding != "grounded" for c in result.claims),
                 "dropped_ungrounded": result.dropped_ungrounded,
-                "input_tokens": result.input_tokens, "output_tokens": result.output_tokens,
+                "input_tokens": result.input_tokens,
+                "output_tokens": result.output_tokens,
                 "finished_at": now(),
             }
         )
@@ -170,27 +196,42 @@ def _speaker_label(item: GroundedClaim) -> str | None:
 
 
 def _insert_claim(
-    db: Database, claim_id: str, article: Article, extraction_id: int, item: GroundedClaim,
-    model: str, prompt_hash: str,
+    db: Database,
+    claim_id: str,
+    article: Article,
+    extraction_id: int,
+    item: GroundedClaim,
+    model: str,
+    prompt_hash: str,
 ) -> None:
     claim = item.claim
     duration = claim.duration
     publisher = article.publisher or claim.attribution.publisher
     db["claims"].insert(
         {
-            "id": claim_id, "article_id": article.id, "extraction_id": extraction_id,
-            "kind": claim.kind, "summary": claim.summary, "place": claim.place,
-            "scope": claim.scope, "event_date": item.event_date.date,
+            "id": claim_id,
+            "article_id": article.id,
+            "extraction_id": extraction_id,
+            "kind": claim.kind,
+            "summary": claim.summary,
+            "place": claim.place,
+            "scope": claim.scope,
+            "event_date": item.event_date.date,
             "event_date_precision": item.event_date.precision,
             "event_date_text": item.event_date.text,
             "duration_text": duration.text if duration else None,
             "duration_iso": duration.iso8601 if duration else None,
             "duration_open_ended": int(duration.open_ended) if duration else None,
             "duration_bound": duration.bound if duration else None,
-            "conditions": _dumps(claim.conditions), "terms": _dumps(claim.terms),
-            "factuality": claim.factuality, "grounding": item.grounding,
-            "flags": _dumps(item.flags), "publisher": publisher,
-            "speaker": _speaker_label(item), "model": model, "prompt_hash": prompt_hash,
+            "conditions": _dumps(claim.conditions),
+            "terms": _dumps(claim.terms),
+            "factuality": claim.factuality,
+            "grounding": item.grounding,
+            "flags": _dumps(item.flags),
+            "publisher": publisher,
+            "speaker": _speaker_label(item),
+            "model": model,
+            "prompt_hash": prompt_hash,
             "created_at": now(),
         }
     )
@@ -204,14 +245,20 @@ def _insert_claim(
     speaker = chain.speaker
     links.append(
         {
-            "role": "speaker", "name": speaker.name, "title": speaker.title,
-            "affiliation": speaker.affiliation, "anonymous": int(speaker.anonymous),
-            "description": speaker.description, "channel": speaker.channel,
+            "role": "speaker",
+            "name": speaker.name,
+            "title": speaker.title,
+            "affiliation": speaker.affiliation,
+            "anonymous": int(speaker.anonymous),
+            "description": speaker.description,
+            "channel": speaker.channel,
         }
     )
     db["attributions"].insert_all(
         {
-            "claim_id": claim_id, "position": i, "anonymous": 0,
+            "claim_id": claim_id,
+            "position": i,
+            "anonymous": 0,
             "named_in_text": int(link.get("name") not in item.names_not_in_text),
             **link,
         }
@@ -219,8 +266,14 @@ def _insert_claim(
     )
     db["evidence"].insert_all(
         {
-            "claim_id": claim_id, "position": i, "quote": e.quote, "model_quote": e.model_quote,
-            "start": e.start, "end": e.end, "alignment": e.alignment, "score": e.score,
+            "claim_id": claim_id,
+            "position": i,
+            "quote": e.quote,
+            "model_quote": e.model_quote,
+            "start": e.start,
+            "end": e.end,
+            "alignment": e.alignment,
+            "score": e.score,
         }
         for i, e in enumerate(item.evidence)
     )
@@ -248,19 +301,13 @@ def query_claims(db: Database, filters: ClaimFilters) -> Iterator[dict]:
     if filters.party:
         from extractor.canonical import canonical_name
 
-        where.append(
-            "c.id IN (SELECT claim_id FROM parties WHERE canonical = ? COLLATE NOCASE "
-            "OR name LIKE ?)"
-        )
+        where.append("c.id IN (SELECT claim_id FROM parties WHERE canonical = ? COLLATE NOCASE OR name LIKE ?)")
         params += [canonical_name(filters.party), f"%{filters.party}%"]
     if filters.kind:
         where.append("c.kind = ?")
         params.append(filters.kind)
     if filters.outlet:
-        where.append(
-            "c.id IN (SELECT claim_id FROM attributions WHERE role IN ('publisher', 'relay') "
-            "AND name LIKE ?)"
-        )
+        where.append("c.id IN (SELECT claim_id FROM attributions WHERE role IN ('publisher', 'relay') AND name LIKE ?)")
         params.append(f"%{filters.outlet}%")
     if filters.speaker:
         where.append(

@@ -30,14 +30,17 @@ def normalise_name(name: str) -> str:
 def _table() -> tuple[dict[str, PartyEntry], list[tuple[str, re.Pattern[str]]]]:
     raw = tomllib.loads(resources.files("extractor").joinpath("parties.toml").read_text("utf-8"))
     by_alias: dict[str, PartyEntry] = {}
+    exact_only: set[str] = set()
     for canonical, spec in raw.items():
         entry = PartyEntry(canonical, tuple(spec.get("groups", [])))
         for alias in [canonical, *spec.get("aliases", [])]:
             by_alias[normalise_name(alias)] = entry
+        exact_only.update(normalise_name(alias) for alias in spec.get("exact", []))
     # Longest alias first, so "US-led coalition" wins over "US" inside a longer name.
     patterns = [
         (alias, re.compile(rf"(?<![\w-]){re.escape(alias)}(?![\w-])"))
         for alias in sorted(by_alias, key=len, reverse=True)
+        if alias not in exact_only
     ]
     return by_alias, patterns
 
@@ -49,7 +52,7 @@ def lookup(name: str) -> PartyEntry | None:
     if key in by_alias:
         return by_alias[key]
     for alias, pattern in patterns:
-        if len(alias) > 2 and pattern.search(key):
+        if pattern.search(key):
             return by_alias[alias]
     return None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -53,8 +53,6 @@ def db_option(default: str = DEFAULT_DB) -> Callable:
 @click.version_option(package_name="truce")
 def cli() -> None:
     """truce: attributed, grounded truce and ceasefire claims from news articles."""
-    # instructor logs every failed attempt; the pipeline reports failures itself.
-    logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 
 def _progress_reporter(total: int, silent: bool) -> tuple[Progress | None, Callable[[Event], None]]:
@@ -253,6 +251,12 @@ def conflicts(db_path, type_, party, article, outlet, fmt) -> None:
     output_rows(query_conflicts(db, filters), fmt, _CONFLICT_COLUMNS, title="Conflicts")
 
 
+def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+        raise click.BadParameter("use YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2020-10-10.")
+    return value
+
+
 _CLAIM_COLUMNS: dict[str, Callable[[dict], str]] = {
     "id": lambda r: r["id"],
     "kind": lambda r: r["kind"],
@@ -273,8 +277,8 @@ _CLAIM_COLUMNS: dict[str, Callable[[dict], str]] = {
 @click.option("--outlet", help="Published or relayed by this outlet.")
 @click.option("--speaker", help="Said by this speaker (name, description or affiliation).")
 @click.option("--article", help="Only claims of this article (id or id prefix).")
-@click.option("--since", help="Event (or article) date on or after YYYY[-MM[-DD]].")
-@click.option("--until", help="Event (or article) date on or before YYYY[-MM[-DD]].")
+@click.option("--since", callback=_check_date, help="Event (or article) date on or after YYYY[-MM[-DD]].")
+@click.option("--until", callback=_check_date, help="Event (or article) date on or before YYYY[-MM[-DD]].")
 @click.option("--ungrounded", is_flag=True, help="Only claims whose quotes did not all align.")
 @click.option("--search", help="Full-text search in summaries, speakers and quotes.")
 @output_options

@@ -303,9 +303,9 @@ def query_conflicts(
     if filters.party:
         where.append(
             "EXISTS (SELECT 1 FROM parties p WHERE p.claim_id IN (f.claim_a, f.claim_b) "
-            "AND (p.canonical = ? COLLATE NOCASE OR p.name LIKE ?))"
+            "AND (p.canonical = ? COLLATE NOCASE OR p.name = ? COLLATE NOCASE))"
         )
-        params += [canonical_name(filters.party), f"%{filters.party}%"]
+        params += [canonical_name(filters.party), filters.party]
     if filters.article:
         where.append("(a.article_id LIKE ? OR b.article_id LIKE ?)")
         params += [f"{filters.article}%"] * 2

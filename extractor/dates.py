@@ -23,7 +23,7 @@ _MONTHS = (
 _DATELINE_PATTERNS = [
     re.compile(rf"\b(?:{_MONTHS})\.? \d{{1,2}}, \d{{4}}\b"),  # April 8, 2015
     re.compile(rf"\b\d{{1,2}} (?:{_MONTHS}) \d{{4}}\b"),  # 8 April 2015
-    re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),  # 2015-04-08
+    re.compile(r"\b\d{4}-\d{2}-\d{2}(?=\b|T)"),  # 2015-04-08, 2015-04-08T10:00
     re.compile(r"\b\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\b"),  # 12-10-2020 (day first)
 ]
 # Words that only say the part of the day; dateparser does not need them.
@@ -73,7 +73,9 @@ def resolve_event_date(words: str | None, article_date: str | None) -> ResolvedD
     first, second = _parse(cleaned, base_a), _parse(cleaned, base_b)
     if first.date_obj is None:
         return unknown
-    relative = first.date_obj != second.date_obj
+    # Relative when the base changes the answer, at the precision the words give.
+    digits = {"year": 4, "month": 7}.get(first.period, 10)
+    relative = first.date_obj.isoformat()[:digits] != second.date_obj.isoformat()[:digits]
     if relative:
         if not article_date:
             return unknown

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from extractor.crosscheck import CrosscheckReport, run_crosscheck
+from extractor.errors import TruceError
 from extractor.model import ModelClient, ModelSettings
 from extractor.pipeline import Event, RunReport, run_extraction
 from extractor.read import read_articles
@@ -51,6 +52,10 @@ def run_demo(
     One request at a time, so the recording and its replay see the same order."""
     from extractor.store import open_db
 
+    if db_path.exists():
+        commands = {r[0] for r in open_db(db_path).execute("SELECT DISTINCT command FROM runs")}
+        if not commands <= {"demo", "demo crosscheck"}:
+            raise TruceError(f"{db_path} holds more than a demo; pass another --db for the demo.")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     db = open_db(db_path)

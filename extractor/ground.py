@@ -10,6 +10,7 @@ The stored quote of an aligned evidence is always `text[start:end]`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -67,6 +68,8 @@ class NormalisedText:
                 char, previous_space = " ", True
             else:
                 previous_space = False
+                if char == "-" and chars and chars[-1] == "-":
+                    continue  # "--" written for a dash
             for lowered in char.lower():
                 chars.append(lowered)
                 origin.append(index)
@@ -98,8 +101,10 @@ def _token_coverage(quote: str, span: str) -> float:
 
 def align_quote(quote: str, text: str, normalised_text: NormalisedText | None = None) -> GroundedEvidence:
     """Locate one quote in the article text."""
-    stripped = quote.strip()
-    start = text.find(stripped) if stripped else -1
+    stripped = unicodedata.normalize("NFC", quote.strip())
+    if len(stripped) < 3:  # too short to point at anything
+        return _ungrounded(quote)
+    start = text.find(stripped)
     if start >= 0:
         return GroundedEvidence(
             quote=stripped,
@@ -110,10 +115,11 @@ def align_quote(quote: str, text: str, normalised_text: NormalisedText | None = 
             score=100.0,
         )
     article = normalised_text or NormalisedText.of(text)
-    needle = normalise(stripped).strip(" \"'")
-    if len(needle) < 3:
-        return _ungrounded(quote)
+    needle = normalise(stripped)
     position = article.text.find(needle)
+    if position < 0:  # the model may have added or dropped quotation marks at the ends
+        needle = needle.strip(" \"'")
+        position = article.text.find(needle) if len(needle) >= 3 else -1
     if position >= 0:
         begin, end = article.span(position, position + len(needle))
         return GroundedEvidence(
@@ -159,14 +165,21 @@ def _ungrounded(quote: str) -> GroundedEvidence:
     return GroundedEvidence(quote=quote, model_quote=quote, start=None, end=None, alignment="ungrounded", score=0.0)
 
 
+def _plain(text: str) -> str:
+    """Without diacritics or ayn/hamza marks: 'al-ʿĀmirī' -> 'al-amiri'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "\u02bf\u02be\u02bc")
+
+
 def name_in_text(name: str, normalised_text: NormalisedText) -> bool:
     """Whether a speaker or outlet name appears in the article (normalised, or every
     word of it, or a close fuzzy match for transliteration variants)."""
-    needle = normalise(name).strip(" \"'")
-    if not needle or needle in normalised_text.text:
+    needle = _plain(normalise(name).strip(" \"'"))
+    haystack_text = _plain(normalised_text.text)
+    if not needle or needle in haystack_text:
         return True
     words = [w for w in _words(needle) if len(w) > 2 and w not in {"the", "and"}]
-    haystack = set(_words(normalised_text.text))
+    haystack = set(_words(haystack_text))
     if words and all(word in haystack for word in words):
         return True
-    return fuzz.partial_ratio(needle, normalised_text.text) >= 90
+    return fuzz.partial_ratio(needle, haystack_text) >= 90

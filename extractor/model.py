@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -27,6 +28,10 @@ from pydantic import BaseModel
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from extractor.errors import ConfigError, ModelCallError, ReplayMismatchError
+
+# instructor logs every failed attempt at ERROR level, request and error text included,
+# which may echo a key; this layer records attempts itself, scrubbed, in CallRecords.
+logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 T = TypeVar("T", bound=BaseModel)
 # tools: OpenAI function calling. json_schema: response_format json_schema (OpenAI, vLLM,
@@ -53,6 +58,7 @@ class ModelSettings:
     validation_retries: int = 2  # re-asks when the answer does not fit the schema
     max_wait: float = 60.0
     temperature: float | None = 0.0
+    max_tokens: int | None = None  # cap on the answer's length, for small local models
 
     @classmethod
     def resolve(
@@ -126,8 +132,12 @@ def _retry_after(exc: BaseException) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, (parsed - datetime.now(parsed.tzinfo)).total_seconds())
+    except (TypeError, ValueError):
+        return None  # unreadable: fall back to our own backoff
+    return max(0.0, (parsed - datetime.now(parsed.tzinfo)).total_seconds())
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -246,6 +256,8 @@ class ModelClient:
         kwargs: dict[str, Any] = {}
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature
+        if self.settings.max_tokens is not None:
+            kwargs["max_tokens"] = self.settings.max_tokens
         if self.settings.mode == "json_object":
             schema = response_model.model_json_schema()
             kwargs["extra_body"] = {"response_format": {"type": "json_object", "schema": schema}}

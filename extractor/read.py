@@ -164,12 +164,18 @@ def read_file(
         raw_text = _decode(path.read_bytes(), source, encoding)
         suffix = path.suffix.lower()
         if suffix == ".jsonl":
+            if not raw_text.strip():
+                raise ArticleError(f"{source} is empty: there are no articles in it.")
             yield from _read_jsonl(path, clean_text(raw_text), max_chars)
             return
         meta: dict = {}
         text = raw_text
         if suffix in (".md", ".markdown"):
-            post = frontmatter.loads(clean_text(raw_text))
+            try:
+                post = frontmatter.loads(clean_text(raw_text))
+            except Exception as exc:  # yaml raises several error types
+                first_line = str(exc).splitlines()[0]
+                raise ArticleError(f"{source}: the front matter is not valid YAML ({first_line}).") from None
             text, meta = post.content, dict(post.metadata)
             meta = {("published" if k in _DATE_KEYS else k): v for k, v in meta.items()}
         elif suffix in (".html", ".htm"):

@@ -30,7 +30,7 @@ from extractor.store import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
 FAULTS = ROOT / "tests" / "cassettes" / "faults"
-SMOLLM_CASSETTE = ROOT / "tests" / "cassettes" / "smollm2" / "seed_001.yaml"
+SMOLLM_CASSETTE = ROOT / "tests" / "cassettes" / "smollm2" / "seeds_001_000.yaml"
 SMOLLM_MODEL = "SmolLM2-135M-Instruct"
 SEED = {
     name: project_path("data/seeds") / name
@@ -122,6 +122,7 @@ def record_smollm(base_url: str) -> None:
         mode="json_object",
         timeout=600,
         validation_retries=1,
+        max_tokens=1024,
     )
     _record(
         SMOLLM_CASSETTE,
@@ -130,7 +131,7 @@ def record_smollm(base_url: str) -> None:
         "a schema: --mode json_object), on this project's development machine.\n"
         f"model: {SMOLLM_MODEL}",
         settings,
-        [SEED["001_a2f90259e8779014.txt"]],
+        [SEED["001_a2f90259e8779014.txt"], SEED["000_4952263365a5a737.txt"]],
     )
 
 

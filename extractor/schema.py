@@ -38,7 +38,9 @@ class Party(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: str = Field(
-        description="The party as the article names it, e.g. 'Islamic State', 'the Peshmerga', 'Kataib Hezbollah'."
+        description="The party as the article names it, e.g. 'Islamic State', 'the Peshmerga', "
+        "'Kataib Hezbollah'. Where the article refers back with a generic phrase ('the militia "
+        "factions'), use the fuller name it gives elsewhere ('Iran-backed militias')."
     )
     role: PartyRole = Field(
         description="proposer: asks for or offers the truce; recipient: the side asked "

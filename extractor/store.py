@@ -7,6 +7,7 @@ one transaction: an interrupted run never leaves half an article.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from extractor import migrations
+from extractor.canonical import canonical_name
 from extractor.errors import DatabaseError, NotFoundError
 from extractor.extract import ArticleExtractionResult
 from extractor.model import CallRecord
@@ -295,14 +297,21 @@ class ClaimFilters:
     search: str | None = None
 
 
+def fts_query(text: str) -> str:
+    """Words and "quoted phrases" to search for, each quoted so that FTS5 syntax in them
+    (-, ', AND) is taken literally."""
+    parts = [phrase or word for phrase, word in re.findall(r'"([^"]+)"|(\S+)', text)]
+    return " ".join('"' + part.replace('"', '""') + '"' for part in parts)
+
+
 def query_claims(db: Database, filters: ClaimFilters) -> Iterator[dict]:
     """Claims matching the filters, each with its parties, chain and evidence."""
     where, params = ["1 = 1"], []
     if filters.party:
-        from extractor.canonical import canonical_name
-
-        where.append("c.id IN (SELECT claim_id FROM parties WHERE canonical = ? COLLATE NOCASE OR name LIKE ?)")
-        params += [canonical_name(filters.party), f"%{filters.party}%"]
+        where.append(
+            "c.id IN (SELECT claim_id FROM parties WHERE canonical = ? COLLATE NOCASE OR name = ? COLLATE NOCASE)"
+        )
+        params += [canonical_name(filters.party), filters.party]
     if filters.kind:
         where.append("c.kind = ?")
         params.append(filters.kind)
@@ -334,7 +343,7 @@ def query_claims(db: Database, filters: ClaimFilters) -> Iterator[dict]:
             "(SELECT claim_id FROM evidence WHERE rowid IN "
             "(SELECT rowid FROM evidence_fts WHERE evidence_fts MATCH ?)))"
         )
-        params += [filters.search, filters.search]
+        params += [fts_query(filters.search)] * 2
     sql = (
         "SELECT c.* FROM claims c JOIN articles a ON a.id = c.article_id WHERE "
         + " AND ".join(where)

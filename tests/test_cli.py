@@ -219,22 +219,10 @@ def test_filters_combine(extracted_db):
     assert ids == {f"{SEED_IDS['003']}-3"}
 
 
-@pytest.mark.xfail(
-    reason="BUG store.query_claims: --party also matches `name LIKE '%<party>%'`, so the "
-    "ISIS alias 'IS' matches 'Coordinating Body of the Iraqi Resistance' and "
-    "'Jeanine Hennis-Plasschaert' (seed 004) by substring",
-    strict=True,
-)
 def test_party_filter_short_alias_is_not_a_substring_match(extracted_db):
     assert claim_ids(extracted_db, "--party", "IS") == ISIS_CLAIMS
 
 
-@pytest.mark.xfail(
-    reason="BUG store.query_claims: --search passes the text to FTS5 MATCH unescaped; a "
-    "hyphen or apostrophe (al-Amiri, Dillon's) or a dangling AND raises "
-    "sqlite3.OperationalError, shown as a traceback after a partial '[' on stdout",
-    strict=True,
-)
 @pytest.mark.parametrize("text", ["al-Amiri", "Dillon's", "truce AND"])
 def test_search_with_punctuation_is_not_a_traceback(extracted_db, text):
     result = invoke(["claims", "--db", extracted_db, "--json", "--search", text])
@@ -244,11 +232,6 @@ def test_search_with_punctuation_is_not_a_traceback(extracted_db, text):
         assert f"{SEED_IDS['003']}-5" in {c["id"] for c in json.loads(result.stdout)}
 
 
-@pytest.mark.xfail(
-    reason="BUG cli.claims: --since/--until are compared as strings without validation; "
-    "'10/10/2020' silently matches every dated claim instead of being refused",
-    strict=True,
-)
 def test_since_with_a_malformed_date_is_refused(extracted_db):
     result = invoke(["claims", "--db", extracted_db, "--json", "--since", "10/10/2020"])
     assert result.exit_code != 0
@@ -412,7 +395,7 @@ def test_extract_bad_published_override(seeds_dir, db_path, reference_url):
     assert "Error:" in result.output and "published date" in result.output
 
 
-def test_extract_server_not_running(seeds_dir, db_path):
+def test_extract_server_not_running(db_path):
     # Nothing listens on port 9 of localhost: a connection error, reported per article.
     result = invoke(["extract", seed_path("001"), "--db", db_path, "--base-url", "http://127.0.0.1:9/v1",
                      "--model", "reference", "--retries", "0", "--silent"])

@@ -14,19 +14,74 @@ TABLES = ["articles", "runs", "extractions", "claims", "parties", "attributions"
 
 KEY_COLUMNS = {
     "articles": {"id", "text", "title", "publisher", "url", "published", "source", "metadata"},
-    "runs": {"id", "command", "model", "base_url", "prompt_hash", "started_at", "finished_at", "status",
-             "input_tokens", "output_tokens", "errors"},
+    "runs": {
+        "id",
+        "command",
+        "model",
+        "base_url",
+        "prompt_hash",
+        "started_at",
+        "finished_at",
+        "status",
+        "input_tokens",
+        "output_tokens",
+        "errors",
+    },
     "extractions": {"id", "article_id", "run_id", "model", "prompt_hash", "status", "error", "claims_count"},
-    "claims": {"id", "article_id", "extraction_id", "kind", "summary", "place", "scope", "event_date",
-               "event_date_precision", "event_date_text", "duration_text", "duration_iso",
-               "duration_open_ended", "duration_bound", "conditions", "terms", "factuality", "grounding",
-               "flags", "publisher", "speaker", "model", "prompt_hash"},
+    "claims": {
+        "id",
+        "article_id",
+        "extraction_id",
+        "kind",
+        "summary",
+        "place",
+        "scope",
+        "event_date",
+        "event_date_precision",
+        "event_date_text",
+        "duration_text",
+        "duration_iso",
+        "duration_open_ended",
+        "duration_bound",
+        "conditions",
+        "terms",
+        "factuality",
+        "grounding",
+        "flags",
+        "publisher",
+        "speaker",
+        "model",
+        "prompt_hash",
+    },
     "parties": {"claim_id", "position", "name", "canonical", "role"},
-    "attributions": {"claim_id", "position", "role", "name", "title", "affiliation", "anonymous",
-                     "description", "channel", "named_in_text"},
+    "attributions": {
+        "claim_id",
+        "position",
+        "role",
+        "name",
+        "title",
+        "affiliation",
+        "anonymous",
+        "description",
+        "channel",
+        "named_in_text",
+    },
     "evidence": {"claim_id", "position", "quote", "model_quote", "start", "end", "alignment", "score"},
-    "model_calls": {"run_id", "article_id", "purpose", "model", "attempt", "status", "error", "request_json",
-                    "response_json", "input_tokens", "output_tokens", "duration_ms", "started_at"},
+    "model_calls": {
+        "run_id",
+        "article_id",
+        "purpose",
+        "model",
+        "attempt",
+        "status",
+        "error",
+        "request_json",
+        "response_json",
+        "input_tokens",
+        "output_tokens",
+        "duration_ms",
+        "started_at",
+    },
 }
 
 
@@ -86,18 +141,36 @@ def _article_run_extraction(db) -> int:
     db["articles"].insert({"id": "a" * 16, "text": "The truce held.", "added_at": "2020-01-01"})
     db["runs"].insert({"id": 1, "command": "extract", "started_at": "2020-01-01", "status": "running"})
     db["extractions"].insert(
-        {"id": 1, "article_id": "a" * 16, "run_id": 1, "model": "m", "prompt_hash": "h",
-         "status": "ok", "finished_at": "2020-01-01"}
+        {
+            "id": 1,
+            "article_id": "a" * 16,
+            "run_id": 1,
+            "model": "m",
+            "prompt_hash": "h",
+            "status": "ok",
+            "finished_at": "2020-01-01",
+        }
     )
     return 1
 
 
 def _claim(article_id: str, claim_id: str = "c1") -> dict:
     return {
-        "id": claim_id, "article_id": article_id, "extraction_id": 1, "kind": "in_effect",
-        "summary": "A truce held in Kirkuk.", "scope": "local", "event_date_precision": "unknown",
-        "conditions": "[]", "terms": "[]", "factuality": "asserted", "grounding": "grounded",
-        "flags": "[]", "model": "m", "prompt_hash": "h", "created_at": "2020-01-01",
+        "id": claim_id,
+        "article_id": article_id,
+        "extraction_id": 1,
+        "kind": "in_effect",
+        "summary": "A truce held in Kirkuk.",
+        "scope": "local",
+        "event_date_precision": "unknown",
+        "conditions": "[]",
+        "terms": "[]",
+        "factuality": "asserted",
+        "grounding": "grounded",
+        "flags": "[]",
+        "model": "m",
+        "prompt_hash": "h",
+        "created_at": "2020-01-01",
     }
 
 
@@ -125,8 +198,16 @@ def test_deleting_a_claim_cascades_to_its_rows(db):
     _article_run_extraction(db)
     db["claims"].insert(_claim("a" * 16))
     db["evidence"].insert(
-        {"claim_id": "c1", "position": 0, "quote": "The truce held.", "model_quote": "The truce held.",
-         "start": 0, "end": 15, "alignment": "exact", "score": 100.0}
+        {
+            "claim_id": "c1",
+            "position": 0,
+            "quote": "The truce held.",
+            "model_quote": "The truce held.",
+            "start": 0,
+            "end": 15,
+            "alignment": "exact",
+            "score": 100.0,
+        }
     )
     db["parties"].insert({"claim_id": "c1", "position": 0, "name": "IS", "canonical": "ISIS", "role": "party"})
     db["attributions"].insert({"claim_id": "c1", "position": 0, "role": "publisher", "name": "NOW."})
@@ -142,8 +223,14 @@ def test_evidence_fts_follows_inserts(db):
     _article_run_extraction(db)
     db["claims"].insert(_claim("a" * 16))
     db["evidence"].insert(
-        {"claim_id": "c1", "position": 0, "quote": "a ceasefire began Thursday night", "model_quote": "x",
-         "alignment": "exact", "score": 100.0}
+        {
+            "claim_id": "c1",
+            "position": 0,
+            "quote": "a ceasefire began Thursday night",
+            "model_quote": "x",
+            "alignment": "exact",
+            "score": 100.0,
+        }
     )
     rows = db.execute("SELECT quote FROM evidence_fts WHERE evidence_fts MATCH 'thursday'").fetchall()
     assert rows == [("a ceasefire began Thursday night",)]

@@ -155,11 +155,6 @@ def test_markdown_with_only_front_matter_is_empty(tmp_path):
     assert "is empty" in one_failure(path).reason
 
 
-@pytest.mark.xfail(
-    reason="BUG: a YAML error in markdown front matter escapes read_articles as a raw "
-    "yaml.parser.ParserError instead of a ReadFailure, which stops the whole batch",
-    strict=True,
-)
 def test_markdown_with_broken_front_matter_is_a_read_failure(tmp_path):
     path = tmp_path / "a.md"
     path.write_text("---\ntitle: [unclosed\n---\nBody text.\n", "utf-8")
@@ -225,8 +220,14 @@ def test_html_without_body_text_is_empty(tmp_path):
 def test_jsonl_one_article_per_line_with_metadata(tmp_path):
     path = tmp_path / "batch.jsonl"
     lines = [
-        {"text": "First article about a truce.", "title": "One", "published": "2020-10-12",
-         "publisher": "AP", "url": "https://ap.example/1", "lang": "en"},
+        {
+            "text": "First article about a truce.",
+            "title": "One",
+            "published": "2020-10-12",
+            "publisher": "AP",
+            "url": "https://ap.example/1",
+            "lang": "en",
+        },
         {"body": "Second article, text under 'body'.", "date": "April 8, 2015"},
         {"content": "Third article, text under 'content'.", "published_at": "2017-11-24T08:00:00"},
     ]
@@ -236,7 +237,10 @@ def test_jsonl_one_article_per_line_with_metadata(tmp_path):
     assert isinstance(first, Article) and isinstance(second, Article) and isinstance(third, Article)
     assert first.text == "First article about a truce."
     assert (first.title, first.publisher, first.url, first.published) == (
-        "One", "AP", "https://ap.example/1", "2020-10-12",
+        "One",
+        "AP",
+        "https://ap.example/1",
+        "2020-10-12",
     )
     assert first.metadata == {"lang": "en"}
     assert first.source == f"{path}:1"
@@ -252,11 +256,16 @@ def test_jsonl_bad_line_is_a_failure_naming_file_and_line_and_others_still_load(
         json.dumps({"text": "Good one."}) + "\n"
         "{not json\n"
         "\n"
-        + json.dumps({"text": "Good two."}) + "\n"
-        + json.dumps(["a", "list"]) + "\n"
-        + json.dumps({"title": "no text at all"}) + "\n"
-        + json.dumps({"text": "   "}) + "\n"
-        + json.dumps({"text": "Good three.", "published": "not a date"}) + "\n",
+        + json.dumps({"text": "Good two."})
+        + "\n"
+        + json.dumps(["a", "list"])
+        + "\n"
+        + json.dumps({"title": "no text at all"})
+        + "\n"
+        + json.dumps({"text": "   "})
+        + "\n"
+        + json.dumps({"text": "Good three.", "published": "not a date"})
+        + "\n",
         "utf-8",
     )
     results = read(path)
@@ -284,11 +293,6 @@ def test_jsonl_line_over_max_chars_fails_alone(tmp_path):
     assert isinstance(results[1], Article) and results[1].text == "short"
 
 
-@pytest.mark.xfail(
-    reason="BUG: an empty .jsonl file yields nothing at all (no Article, no ReadFailure), while an "
-    "empty .txt is reported as empty; the user gets no word about the file",
-    strict=True,
-)
 def test_empty_jsonl_is_reported(tmp_path):
     path = tmp_path / "batch.jsonl"
     path.write_text("\n\n", "utf-8")
@@ -346,7 +350,10 @@ def test_overrides_replace_metadata_but_not_the_text_or_id(tmp_path):
     )
 
     assert (overridden.title, overridden.publisher, overridden.url, overridden.published) == (
-        "New", "NOW.", "https://new.example", "2016-04-08",
+        "New",
+        "NOW.",
+        "https://new.example",
+        "2016-04-08",
     )
     assert overridden.text == original.text
     assert overridden.id == original.id

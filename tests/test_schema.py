@@ -33,7 +33,7 @@ REALISTIC_CLAIM = {
     "scope": "national",
     "when": "On Saturday",
     "duration": {"text": "at least two months", "iso8601": "P2M", "open_ended": False, "bound": "at_least"},
-    "conditions": ["all American-led forces withdraw within an \"acceptable timeframe\""],
+    "conditions": ['all American-led forces withdraw within an "acceptable timeframe"'],
     "terms": ["refrain from targeting the U.S. in Iraq, including the embassy"],
     "factuality": "reported",
     "attribution": {
@@ -47,9 +47,7 @@ REALISTIC_CLAIM = {
             "channel": "interview",
         },
     },
-    "evidence": [
-        {"quote": "The militia factions offered a truce and will refrain from targeting the U.S. in Iraq"}
-    ],
+    "evidence": [{"quote": "The militia factions offered a truce and will refrain from targeting the U.S. in Iraq"}],
 }
 
 
@@ -107,8 +105,17 @@ def test_every_documented_kind_is_accepted(kind):
 
 def test_the_kinds_are_the_documented_eleven():
     assert set(CLAIM_KINDS) == {
-        "request", "offer", "agreement", "declaration", "in_effect", "extension",
-        "violation", "end", "rejection", "denial", "talks",
+        "request",
+        "offer",
+        "agreement",
+        "declaration",
+        "in_effect",
+        "extension",
+        "violation",
+        "end",
+        "rejection",
+        "denial",
+        "talks",
     }
 
 

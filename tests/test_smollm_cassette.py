@@ -1,0 +1,137 @@
+"""A real small model's answer, replayed: SmolLM2-135M-Instruct on seed 001 through
+llama-cpp-python's server (json_object mode with a schema). Its quote is invented,
+so the pipeline must re-ask once and then flag, never store it as grounded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from truce_helpers import SEED_IDS, invoke, query
+
+from extractor import store
+from extractor.model import ModelClient, ModelSettings
+from extractor.pipeline import RunReport, run_extraction
+from extractor.read import read_articles
+from extractor.record import SEED, SMOLLM_CASSETTE, SMOLLM_MODEL
+from extractor.recording import cassette
+
+ZAMAN = SEED_IDS["001"]
+
+
+def recorded_base_url() -> str:
+    """The server the cassette was recorded from (requests match on path and body)."""
+    data = yaml.safe_load(SMOLLM_CASSETTE.read_text("utf-8"))
+    uri = data["interactions"][0]["request"]["uri"]
+    return uri.removesuffix("/chat/completions")
+
+
+def smollm_settings() -> ModelSettings:
+    # The settings of extractor.record.record_smollm.
+    return ModelSettings(
+        model=SMOLLM_MODEL,
+        base_url=recorded_base_url(),
+        api_key="not-needed",
+        mode="json_object",
+        timeout=600,
+        validation_retries=1,
+    )
+
+
+def replay(db_path: Path, strict: bool = False) -> RunReport:
+    db = store.open_db(db_path)
+    with cassette(SMOLLM_CASSETTE):
+        return run_extraction(
+            db,
+            read_articles([SEED["001_a2f90259e8779014.txt"]]),
+            ModelClient(smollm_settings(), sleep=lambda seconds: None),
+            concurrency=1,
+            strict=strict,
+        )
+
+
+def test_cassette_names_the_model():
+    header = [line for line in SMOLLM_CASSETTE.read_text("utf-8").splitlines() if line.startswith("#")]
+    assert header, "the cassette has no header comment naming the server"
+    assert any("SmolLM2-135M-Instruct" in line for line in header)
+    assert any("llama-cpp-python" in line for line in header)
+    assert "# model: SmolLM2-135M-Instruct" in header
+    data = yaml.safe_load(SMOLLM_CASSETTE.read_text("utf-8"))
+    assert data["interactions"]
+    for interaction in data["interactions"]:
+        response = json.loads(interaction["response"]["body"]["string"])
+        assert response["model"] == "SmolLM2-135M-Instruct"
+        request = json.loads(interaction["request"]["body"])
+        assert request["model"] == "SmolLM2-135M-Instruct"
+        assert request["response_format"]["type"] == "json_object"
+        assert "schema" in request["response_format"]  # llama-cpp-python's schema-constrained mode
+
+
+def test_cassette_holds_no_credentials():
+    text = SMOLLM_CASSETTE.read_text("utf-8").lower()
+    assert "authorization" not in text
+    assert "bearer" not in text
+
+
+def test_replay_does_not_crash_and_reasks(db_path):
+    report = replay(db_path)
+    assert report.errors == []
+    assert (report.totals.extracted, report.totals.failed) == (1, 0)
+    calls = query(db_path, "SELECT * FROM model_calls ORDER BY id")
+    assert [c["purpose"] for c in calls] == ["extract", "reask_ungrounded"]
+    assert all(c["status"] == "ok" and c["model"] == SMOLLM_MODEL for c in calls)
+    # The re-ask names the quote that is not in the article.
+    reask = json.loads(calls[1]["request_json"])
+    assert "not in the article" in reask["messages"][-1]["content"]
+    (run,) = query(db_path, "SELECT * FROM runs")
+    assert run["model"] == SMOLLM_MODEL and run["mode"] == "json_object"
+    assert run["input_tokens"] > 0
+
+
+def test_stored_claims_are_flagged_ungrounded(db_path):
+    replay(db_path)
+    claims = list(store.query_claims(store.open_db(db_path), store.ClaimFilters()))
+    (extraction,) = query(db_path, "SELECT * FROM extractions")
+    assert extraction["claims_count"] == len(claims)
+    assert extraction["ungrounded_count"] == sum(c["grounding"] != "grounded" for c in claims)
+    for claim in claims:
+        assert claim["article_id"] == ZAMAN
+        assert claim["grounding"] != "grounded"
+        assert any("quote not found" in flag for flag in claim["flags"])
+        assert any("re-ask" in flag for flag in claim["flags"])
+        ungrounded = [e for e in claim["evidence"] if e["alignment"] == "ungrounded"]
+        assert ungrounded
+        for evidence in ungrounded:
+            assert evidence["start"] is None and evidence["end"] is None
+    rows = query(db_path, 'SELECT * FROM evidence WHERE alignment = \'ungrounded\'')
+    assert all(r["start"] is None and r["end"] is None and r["score"] == 0 for r in rows)
+    # --ungrounded finds exactly these claims.
+    flagged = list(store.query_claims(store.open_db(db_path), store.ClaimFilters(ungrounded=True)))
+    assert [c["id"] for c in flagged] == [c["id"] for c in claims]
+
+
+def test_strict_stores_no_ungrounded_claim(db_path):
+    report = replay(db_path, strict=True)
+    assert report.errors == []
+    assert query(db_path, "SELECT COUNT(*) AS n FROM claims")[0]["n"] == 0
+    (extraction,) = query(db_path, "SELECT * FROM extractions")
+    assert extraction["status"] == "ok"
+    assert extraction["claims_count"] == 0
+    assert extraction["dropped_ungrounded"] >= 1
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_show_and_claims_cli_on_the_smollm_database(db_path, strict):
+    replay(db_path, strict=strict)
+    result = invoke(["claims", "--db", db_path, "--json", "--ungrounded"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    stored = query(db_path, "SELECT COUNT(*) AS n FROM claims")[0]["n"]
+    assert len(found) == stored
+    assert (stored == 0) if strict else (stored >= 1)
+    for claim in found:
+        shown = invoke(["show", claim["id"], "--db", db_path])
+        assert shown.exit_code == 0, shown.output
+        assert "UNGROUNDED" in shown.stdout

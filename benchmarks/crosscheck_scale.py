@@ -32,15 +32,29 @@ START = date(2014, 1, 1)
 
 def _claim(cid: str, article: str, kind: str, day: date | None, **extra) -> dict:
     return {
-        "id": cid, "article_id": article, "extraction_id": 1, "kind": kind,
-        "summary": f"synthetic {kind}", "place": extra.get("place"), "scope": extra.get("scope", "unknown"),
+        "id": cid,
+        "article_id": article,
+        "extraction_id": 1,
+        "kind": kind,
+        "summary": f"synthetic {kind}",
+        "place": extra.get("place"),
+        "scope": extra.get("scope", "unknown"),
         "event_date": day.isoformat() if day else None,
-        "event_date_precision": "day" if day else "unknown", "event_date_text": None,
-        "duration_text": extra.get("duration_text"), "duration_iso": extra.get("duration_iso"),
-        "duration_open_ended": extra.get("open_ended"), "duration_bound": extra.get("bound"),
-        "conditions": json.dumps(extra.get("conditions", [])), "terms": "[]",
-        "factuality": extra.get("factuality", "reported"), "grounding": "grounded", "flags": "[]",
-        "publisher": None, "speaker": extra.get("speaker"), "model": "synthetic", "prompt_hash": "synthetic",
+        "event_date_precision": "day" if day else "unknown",
+        "event_date_text": None,
+        "duration_text": extra.get("duration_text"),
+        "duration_iso": extra.get("duration_iso"),
+        "duration_open_ended": extra.get("open_ended"),
+        "duration_bound": extra.get("bound"),
+        "conditions": json.dumps(extra.get("conditions", [])),
+        "terms": "[]",
+        "factuality": extra.get("factuality", "reported"),
+        "grounding": "grounded",
+        "flags": "[]",
+        "publisher": None,
+        "speaker": extra.get("speaker"),
+        "model": "synthetic",
+        "prompt_hash": "synthetic",
         "created_at": "2026-01-01",
     }
 
@@ -56,14 +70,32 @@ def _planted(index: int, kind: str) -> list[dict]:
         first = _claim(a, f"pa{index}", "in_effect", day, speaker=f"speaker {index}a")
         second = _claim(b, f"pb{index}", "end", day, speaker=f"speaker {index}b")
     elif kind == "terms":
-        first = _claim(a, f"pa{index}", "agreement", day, speaker=f"speaker {index}a",
-                       duration_text="one month", duration_iso="P1M", bound="exact", open_ended=0)
-        second = _claim(b, f"pb{index}", "agreement", day, speaker=f"speaker {index}b",
-                        duration_text="open-ended", bound="none", open_ended=1)
+        first = _claim(
+            a,
+            f"pa{index}",
+            "agreement",
+            day,
+            speaker=f"speaker {index}a",
+            duration_text="one month",
+            duration_iso="P1M",
+            bound="exact",
+            open_ended=0,
+        )
+        second = _claim(
+            b,
+            f"pb{index}",
+            "agreement",
+            day,
+            speaker=f"speaker {index}b",
+            duration_text="open-ended",
+            bound="none",
+            open_ended=1,
+        )
     elif kind == "scope":
         first = _claim(a, f"pa{index}", "request", day, scope="local", speaker=f"speaker {index}a")
-        second = _claim(b, f"pb{index}", "denial", day, scope="organisation-wide", factuality="negated",
-                        speaker=f"speaker {index}b")
+        second = _claim(
+            b, f"pb{index}", "denial", day, scope="organisation-wide", factuality="negated", speaker=f"speaker {index}b"
+        )
     else:  # retraction: one speaker, two statements
         first = _claim(a, f"pa{index}", "in_effect", day, speaker=f"speaker {index}")
         second = _claim(b, f"pa{index}", "denial", day, factuality="negated", speaker=f"speaker {index}")
@@ -74,7 +106,7 @@ def build(db_path: Path, size: int, rng: random.Random) -> set[tuple[str, str, s
     """Write `size` claims; returns the planted conflicts (claim_a, claim_b, type)."""
     db = open_db(db_path)
     planted_pairs = max(size // 100, 5)
-    claims, parties, speakers, planted = [], [], [], set()
+    claims, parties, planted = [], [], set()
     for index in range(planted_pairs):
         kind = PLANTED_TYPES[index % len(PLANTED_TYPES)]
         pair = _planted(index, kind)
@@ -88,8 +120,11 @@ def build(db_path: Path, size: int, rng: random.Random) -> set[tuple[str, str, s
         cid = f"bg{index}"
         roll = rng.random()
         day = START + timedelta(days=rng.randrange(3650)) if roll > 0.05 else None
-        claims.append(_claim(cid, f"bga{index // 4}", rng.choice(BACKGROUND_KINDS), day,
-                             speaker=f"background speaker {index % 997}"))
+        claims.append(
+            _claim(
+                cid, f"bga{index // 4}", rng.choice(BACKGROUND_KINDS), day, speaker=f"background speaker {index % 997}"
+            )
+        )
         sides = side_pairs[rng.randrange(len(side_pairs))] if rng.random() > 0.1 else (rng.choice(groups),)
         parties += [(cid, name) for name in sides]
     articles = {c["article_id"] for c in claims}
@@ -97,17 +132,47 @@ def build(db_path: Path, size: int, rng: random.Random) -> set[tuple[str, str, s
         db["runs"].insert({"id": 1, "command": "benchmark", "started_at": "2026-01-01", "status": "completed"})
         db["articles"].insert_all(
             # Half the background articles are dated; claims with neither date are compared with their whole block.
-            ({"id": a, "text": "", "published": "2024-12-31" if a.startswith("bga") and int(a[3:]) % 2 else None,
-              "added_at": "2026-01-01"} for a in articles), batch_size=5000)
-        db["extractions"].insert({"id": 1, "article_id": next(iter(articles)), "run_id": 1, "model": "synthetic",
-                                  "prompt_hash": "synthetic", "status": "ok", "finished_at": "2026-01-01"})
+            (
+                {
+                    "id": a,
+                    "text": "",
+                    "published": "2024-12-31" if a.startswith("bga") and int(a[3:]) % 2 else None,
+                    "added_at": "2026-01-01",
+                }
+                for a in articles
+            ),
+            batch_size=5000,
+        )
+        db["extractions"].insert(
+            {
+                "id": 1,
+                "article_id": next(iter(articles)),
+                "run_id": 1,
+                "model": "synthetic",
+                "prompt_hash": "synthetic",
+                "status": "ok",
+                "finished_at": "2026-01-01",
+            }
+        )
         db["claims"].insert_all(claims, batch_size=5000)
         db["parties"].insert_all(
             ({"claim_id": c, "position": 0, "name": n, "canonical": n, "role": "party"} for c, n in parties),
-            batch_size=5000)
+            batch_size=5000,
+        )
         db["attributions"].insert_all(
-            ({"claim_id": c["id"], "position": 0, "role": "speaker", "name": c["speaker"], "anonymous": 0,
-              "named_in_text": 1} for c in claims), batch_size=5000)
+            (
+                {
+                    "claim_id": c["id"],
+                    "position": 0,
+                    "role": "speaker",
+                    "name": c["speaker"],
+                    "anonymous": 0,
+                    "named_in_text": 1,
+                }
+                for c in claims
+            ),
+            batch_size=5000,
+        )
     return planted
 
 
@@ -116,8 +181,10 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    print(f"{'claims':>8} {'candidates':>11} {'share of n²':>12} {'seconds':>8} {'planted':>8} "
-          f"{'found':>6} {'recall':>7} {'other flags':>11}")
+    print(
+        f"{'claims':>8} {'candidates':>11} {'share of n²':>12} {'seconds':>8} {'planted':>8} "
+        f"{'found':>6} {'recall':>7} {'other flags':>11}"
+    )
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             db_path = Path(tmp) / "bench.db"
@@ -128,8 +195,10 @@ def main() -> None:
             seconds = time.perf_counter() - started
             flagged = {(a, b, t) for a, b, t in db.execute("SELECT claim_a, claim_b, type FROM conflicts")}
             found = len(planted & flagged)
-            print(f"{size:>8} {report.candidates:>11} {report.share_of_n2:>12.6f} {seconds:>8.2f} "
-                  f"{len(planted):>8} {found:>6} {found / len(planted):>7.1%} {len(flagged - planted):>11}")
+            print(
+                f"{size:>8} {report.candidates:>11} {report.share_of_n2:>12.6f} {seconds:>8.2f} "
+                f"{len(planted):>8} {found:>6} {found / len(planted):>7.1%} {len(flagged - planted):>11}"
+            )
 
 
 if __name__ == "__main__":

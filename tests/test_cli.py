@@ -115,7 +115,7 @@ def test_articles_json_text_indexes_every_quote(extracted_db):
         text = articles[claim["article_id"]]["text"]
         for evidence in claim["evidence"]:
             assert evidence["alignment"] != "ungrounded"
-            assert text[evidence["start"]:evidence["end"]] == evidence["quote"]
+            assert text[evidence["start"] : evidence["end"]] == evidence["quote"]
             checked += 1
     assert checked > reference_claim_count()  # several claims carry more than one quote
 
@@ -397,8 +397,21 @@ def test_extract_bad_published_override(seeds_dir, db_path, reference_url):
 
 def test_extract_server_not_running(db_path):
     # Nothing listens on port 9 of localhost: a connection error, reported per article.
-    result = invoke(["extract", seed_path("001"), "--db", db_path, "--base-url", "http://127.0.0.1:9/v1",
-                     "--model", "reference", "--retries", "0", "--silent"])
+    result = invoke(
+        [
+            "extract",
+            seed_path("001"),
+            "--db",
+            db_path,
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--model",
+            "reference",
+            "--retries",
+            "0",
+            "--silent",
+        ]
+    )
     assert_clear_failure(result)
     assert "cannot connect" in result.output
     assert count(db_path, "extractions", "status = 'failed'") == 1

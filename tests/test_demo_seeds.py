@@ -114,7 +114,7 @@ def test_every_quote_is_the_article_slice(claims, texts):
         assert claim["evidence"]
         for evidence in claim["evidence"]:
             assert evidence["alignment"] in ("exact", "normalised", "fuzzy")
-            assert texts[claim["article_id"]][evidence["start"]:evidence["end"]] == evidence["quote"]
+            assert texts[claim["article_id"]][evidence["start"] : evidence["end"]] == evidence["quote"]
 
 
 def test_claim_ids_are_article_id_and_number(claims):

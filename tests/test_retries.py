@@ -189,7 +189,7 @@ def test_a_valid_claim_through_the_mock_transport_is_grounded(db_path):
     assert report.totals.extracted == 1
     (evidence,) = query(db_path, "SELECT * FROM evidence")
     assert evidence["alignment"] == "exact"
-    assert TINY[evidence["start"]:evidence["end"]] == evidence["quote"]
+    assert TINY[evidence["start"] : evidence["end"]] == evidence["quote"]
 
 
 def test_retry_after_is_capped_by_max_wait(db_path):
@@ -317,8 +317,23 @@ def key_echo_url() -> Iterator[str]:
 def test_cli_never_prints_or_stores_the_key(db_path, key_echo_url):
     article = db_path.parent / "a.txt"
     article.write_text(TINY)
-    result = invoke(["extract", article, "--db", db_path, "--base-url", key_echo_url, "--model", "m",
-                     "--api-key", SECRET, "--retries", "0", "--silent"])
+    result = invoke(
+        [
+            "extract",
+            article,
+            "--db",
+            db_path,
+            "--base-url",
+            key_echo_url,
+            "--model",
+            "m",
+            "--api-key",
+            SECRET,
+            "--retries",
+            "0",
+            "--silent",
+        ]
+    )
     assert result.exit_code == 1
     assert "HTTP 401" in result.output
     assert SECRET not in result.output
@@ -329,8 +344,9 @@ def test_api_key_from_environment_is_not_stored(db_path, key_echo_url, monkeypat
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     article = db_path.parent / "a.txt"
     article.write_text(TINY)
-    result = invoke(["extract", article, "--db", db_path, "--base-url", key_echo_url, "--model", "m",
-                     "--retries", "0", "--silent"])
+    result = invoke(
+        ["extract", article, "--db", db_path, "--base-url", key_echo_url, "--model", "m", "--retries", "0", "--silent"]
+    )
     assert result.exit_code == 1
     assert SECRET not in result.output
     assert SECRET.encode() not in all_db_bytes(db_path)

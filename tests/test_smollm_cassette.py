@@ -105,7 +105,7 @@ def test_stored_claims_are_flagged_ungrounded(db_path):
         assert ungrounded
         for evidence in ungrounded:
             assert evidence["start"] is None and evidence["end"] is None
-    rows = query(db_path, 'SELECT * FROM evidence WHERE alignment = \'ungrounded\'')
+    rows = query(db_path, "SELECT * FROM evidence WHERE alignment = 'ungrounded'")
     assert all(r["start"] is None and r["end"] is None and r["score"] == 0 for r in rows)
     # --ungrounded finds exactly these claims.
     flagged = list(store.query_claims(store.open_db(db_path), store.ClaimFilters(ungrounded=True)))

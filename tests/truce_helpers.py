@@ -68,9 +68,7 @@ def table_content(db_path: Path | str, table: str, drop: set[str] = VOLATILE_COL
     keep_id = table == "articles" or table == "claims"
     result = []
     for row in rows:
-        result.append(tuple(sorted(
-            (k, v) for k, v in row.items() if k not in drop or (k == "id" and keep_id)
-        )))
+        result.append(tuple(sorted((k, v) for k, v in row.items() if k not in drop or (k == "id" and keep_id))))
     return sorted(result, key=repr)
 
 
@@ -96,9 +94,7 @@ def completion_body(content: str, model: str = "mock") -> dict[str, Any]:
         "object": "chat.completion",
         "created": 0,
         "model": model,
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-        ],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 11, "completion_tokens": 5, "total_tokens": 16},
     }
 

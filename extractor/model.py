@@ -108,14 +108,6 @@ class StructuredResult:
     value: BaseModel
     calls: list[CallRecord]
 
-    @property
-    def input_tokens(self) -> int:
-        return sum(c.input_tokens or 0 for c in self.calls)
-
-    @property
-    def output_tokens(self) -> int:
-        return sum(c.output_tokens or 0 for c in self.calls)
-
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")

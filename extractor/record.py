@@ -114,8 +114,9 @@ def record_faults() -> None:
         )
 
 
-def record_smollm(base_url: str) -> None:
-    settings = ModelSettings(
+def smollm_settings(base_url: str) -> ModelSettings:
+    """How the SmolLM2 cassette was recorded; replaying it needs the same settings."""
+    return ModelSettings(
         model=SMOLLM_MODEL,
         base_url=base_url,
         api_key="not-needed",
@@ -124,6 +125,13 @@ def record_smollm(base_url: str) -> None:
         validation_retries=1,
         max_tokens=1024,
     )
+
+
+SMOLLM_SEEDS = [SEED["001_a2f90259e8779014.txt"], SEED["000_4952263365a5a737.txt"]]
+
+
+def record_smollm(base_url: str) -> None:
+    settings = smollm_settings(base_url)
     _record(
         SMOLLM_CASSETTE,
         f"Recorded from llama-cpp-python's server running {SMOLLM_MODEL} (Q4_1 GGUF from the\n"
@@ -131,7 +139,7 @@ def record_smollm(base_url: str) -> None:
         "a schema: --mode json_object), on this project's development machine.\n"
         f"model: {SMOLLM_MODEL}",
         settings,
-        [SEED["001_a2f90259e8779014.txt"], SEED["000_4952263365a5a737.txt"]],
+        SMOLLM_SEEDS,
     )
 
 

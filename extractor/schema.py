@@ -121,12 +121,19 @@ class Attribution(BaseModel):
     )
 
 
+# Length bounds keep a runaway answer (small local models loop inside a string) from
+# filling the context: servers that compile the schema to a grammar enforce them.
+MAX_QUOTE_CHARS = 500
+MAX_TEXT_CHARS = 400
+
+
 class Evidence(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     quote: str = Field(
+        max_length=MAX_QUOTE_CHARS,
         description="A verbatim span copied character for character from the article "
-        "that supports the claim. Do not paraphrase, translate or join sentences."
+        "that supports the claim. Do not paraphrase, translate or join sentences.",
     )
 
 
@@ -143,7 +150,9 @@ class TruceClaim(BaseModel):
         "says there is no truce or no call for one; talks: negotiations or mediation "
         "toward a truce."
     )
-    summary: str = Field(description="One plain sentence: who claims what about which truce.")
+    summary: str = Field(
+        max_length=MAX_TEXT_CHARS, description="One plain sentence: who claims what about which truce."
+    )
     parties: list[Party] = Field(default_factory=list, description="The armed parties and mediators involved.")
     place: str | None = Field(default=None, description="Where the truce applies, as written; null if unsaid.")
     scope: Scope = Field(
@@ -178,6 +187,7 @@ class TruceClaim(BaseModel):
     )
     evidence: list[Evidence] = Field(
         min_length=1,
+        max_length=3,
         description="One to three verbatim quotes from the article supporting the claim.",
     )
 

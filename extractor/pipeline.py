@@ -70,15 +70,18 @@ def run_extraction(
             report.article_ids.append(result.article.id)
             on_event(Event("extracted", source, article_id=result.article.id, claims=len(result.claims)))
 
-    pending: set[Future[ArticleExtractionResult]] = set()
+    pending: dict[Future[ArticleExtractionResult], Article] = {}
     seen: set[str] = set()  # article ids met in this run
 
     def drain(block_until_below: int) -> None:
-        nonlocal pending
         while len(pending) >= max(block_until_below, 1):
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                result = future.result()
+                article = pending.pop(future)
+                try:
+                    result = future.result()
+                except Exception as exc:  # a bug must cost one article, not the run
+                    result = ArticleExtractionResult(article, error=f"internal error: {type(exc).__name__}: {exc}")
                 record(result)
 
     executor = ThreadPoolExecutor(max_workers=max(concurrency, 1), thread_name_prefix="truce-model")
@@ -96,7 +99,7 @@ def run_extraction(
                 on_event(Event("skipped", item.source, "already extracted with this model and prompt", item.id))
                 continue
             seen.add(item.id)
-            pending.add(executor.submit(extract_article, item, client, strict))
+            pending[executor.submit(extract_article, item, client, strict)] = item
             drain(block_until_below=concurrency * 2)
         drain(block_until_below=1)
         status = "completed"

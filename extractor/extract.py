@@ -25,7 +25,6 @@ class ArticleExtractionResult:
     calls: list[CallRecord] = field(default_factory=list)
     error: str | None = None
     dropped_ungrounded: int = 0
-    reasked: bool = False
 
     @property
     def input_tokens(self) -> int:
@@ -89,7 +88,6 @@ def extract_article(article: Article, client: ModelClient, strict: bool = False)
     grounded = [ground_claim(c, article, normalised) for c in first.value.claims]
     problems = _reask_problems(grounded)
     if problems:
-        result.reasked = True
         reask = messages + [
             {"role": "assistant", "content": first.value.model_dump_json(exclude_none=True)},
             ungrounded_reask_message(problems),

@@ -150,15 +150,13 @@ def _upsert_article(db: Database, article: Article) -> None:
     )
 
 
-def delete_claims_of_article(db: Database, article_id: str) -> list[str]:
+def delete_claims_of_article(db: Database, article_id: str) -> None:
     """Remove an article's current claims (rows that hang off them cascade)."""
-    ids = [r[0] for r in db.execute("SELECT id FROM claims WHERE article_id = ?", [article_id])]
     db.execute("DELETE FROM claims WHERE article_id = ?", [article_id])
     db.execute(
         "UPDATE extractions SET status = 'superseded' WHERE article_id = ? AND status = 'ok'",
         [article_id],
     )
-    return ids
 
 
 def save_extraction(db: Database, run_id: int, result: ArticleExtractionResult, model: str, prompt_hash: str) -> None:

@@ -433,3 +433,13 @@ def test_transliteration_variant_is_found(seed_text):
 
 def test_name_without_diacritics_is_found_in_an_article_with_them():
     assert name_in_text("Hadi al-Amiri", NormalisedText.of(TRANSLITERATED)) is True
+
+
+def test_fuzzy_span_needs_most_of_the_quotes_words(seed_text):
+    """Character-level similarity is not enough: a quote whose words are mostly not the
+    article's (misspelt, conjugated differently) must not be accepted as a fuzzy span."""
+    text = seed_text("000")
+    garbled = "ISIS has requested the Peshmergas to halted there attack and reached kinds of ceasefires"
+    result = align_quote(garbled, text)
+    assert result.alignment == "ungrounded"
+    assert result.start is None

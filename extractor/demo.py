@@ -2,7 +2,7 @@
 reference responses.
 
 The responses were recorded from `extractor.reference_server`, which serves the
-hand-written reference extractions and verdicts in `evals/reference/` (model:
+hand-written gold of the `seeds` eval suite (`evals/suites/seeds/`) (model:
 reference). No model runs and nothing leaves the machine. `python -m extractor.record`
 records the cassette by running this same function against the live reference server.
 """
@@ -25,6 +25,7 @@ from extractor.resources import project_path
 
 REFERENCE_BASE_URL = "http://127.0.0.1:8099/v1"
 DEMO_CASSETTE = "evals/cassettes/reference_seeds.yaml"
+SEED_ARTICLES = "evals/suites/seeds/articles"
 REFERENCE_LABEL = (
     "Recorded from extractor.reference_server: hand-written reference answers, not a model.\n"
     "model: reference{extra}. Re-record with: python -m extractor.record"
@@ -64,7 +65,7 @@ def run_demo(
     with cassette(path, record=record_to is not None, label=REFERENCE_LABEL.format(extra="")):
         extraction = run_extraction(
             db,
-            read_articles([project_path("data/seeds")]),
+            read_articles([project_path(SEED_ARTICLES)]),
             client,
             concurrency=1,
             command="demo",

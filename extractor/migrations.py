@@ -185,5 +185,42 @@ def m002_conflicts(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_eval_runs(db: Database) -> None:
+    db.executescript(
+        """
+        -- One row per `truce eval` run: what was scored, with what, and the scores.
+        CREATE TABLE eval_runs (
+            id INTEGER PRIMARY KEY,
+            suite TEXT NOT NULL,             -- suite folder name, e.g. dev
+            suite_path TEXT NOT NULL,
+            mode TEXT NOT NULL,              -- replay | live | crosscheck-only
+            recording TEXT,                  -- recording name (replay, or live with --record)
+            model TEXT,
+            prompt_hash TEXT,
+            started_at TEXT NOT NULL,
+            seconds REAL,
+            passed INTEGER,                  -- 1 when every threshold held, NULL when none apply
+            scores TEXT NOT NULL,            -- the JSON summary `truce eval --json` prints
+            threshold_failures TEXT          -- JSON list of sentences
+        );
+        CREATE INDEX idx_eval_runs_suite ON eval_runs(suite);
+        -- Every matched, missed, false or wrong item behind an eval run's scores.
+        CREATE TABLE eval_items (
+            id INTEGER PRIMARY KEY,
+            eval_run_id INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+            category TEXT NOT NULL,          -- claim | conflict | hard_negative | no_claim_span | field | entity
+                                             -- | article
+            outcome TEXT NOT NULL,           -- matched | missed | false | wrong | flagged | hit | failed
+            label TEXT NOT NULL,             -- claim kind, conflict type or field name
+            gold TEXT,                       -- gold key <article stem>#<claim id>, or a pair
+            predicted TEXT,                  -- claim id, or a pair of claim ids
+            detail TEXT
+        );
+        CREATE INDEX idx_eval_items_run ON eval_items(eval_run_id, category, outcome);
+        """
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

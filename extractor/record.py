@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx2
 
-from extractor.demo import DEMO_CASSETTE, REFERENCE_BASE_URL, REFERENCE_LABEL, reference_settings, run_demo
+from extractor.demo import DEMO_CASSETTE, SEED_ARTICLES, REFERENCE_BASE_URL, REFERENCE_LABEL, reference_settings, run_demo
 from extractor.model import ModelClient, ModelSettings
 from extractor.pipeline import run_extraction
 from extractor.read import read_articles
@@ -33,7 +33,7 @@ FAULTS = ROOT / "tests" / "cassettes" / "faults"
 SMOLLM_CASSETTE = ROOT / "tests" / "cassettes" / "smollm2" / "seeds_001_000.yaml"
 SMOLLM_MODEL = "SmolLM2-135M-Instruct"
 SEED = {
-    name: project_path("data/seeds") / name
+    name: project_path(SEED_ARTICLES) / name
     for name in (
         "000_4952263365a5a737.txt",
         "001_a2f90259e8779014.txt",

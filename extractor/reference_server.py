@@ -1,9 +1,9 @@
 """A small OpenAI-compatible server that answers with hand-written reference answers.
 
 For recording cassettes and for tests only: it is not a model. It serves
-`POST /v1/chat/completions` and answers, for an article it knows (the seeds), the gold
-extraction written by hand in `evals/reference/`, and for a cross-check pair the
-hand-written verdict in `evals/reference/adjudications.json`. Every answer is labelled
+`POST /v1/chat/completions` and answers, for an article of an eval suite, the gold
+claims written by hand in `evals/suites/<suite>/gold/`, and for a cross-check pair the
+hand-written verdict in `evals/suites/<suite>/adjudications.json`. Every answer is labelled
 `"model": "reference"`. Token usage is counted as whitespace-separated words, not by a
 tokenizer.
 
@@ -23,9 +23,11 @@ import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
-from extractor.read import article_id, clean_text
+from extractor.evals.suite import load_suite
+from extractor.read import article_id
 from extractor.resources import project_path
 
 MODEL_NAME = "reference"
@@ -33,25 +35,29 @@ _ARTICLE = re.compile(r"<article>\n(.*?)\n</article>", re.S)
 _PAIR = re.compile(r"<claim id=\"([^\"]+)\">")
 
 
+def _suite_dirs() -> list[Path]:
+    return sorted(p for p in project_path("evals/suites").iterdir() if (p / "gold").is_dir())
+
+
 def load_references() -> dict[str, dict]:
-    """Reference extractions by article id."""
-    seeds = project_path("data/seeds")
+    """Reference extractions by article id: the gold claims of every eval suite, in the
+    shape the model is asked to return."""
     answers = {}
-    for path in sorted(project_path("evals/reference").glob("*.json")):
-        data = json.loads(path.read_text("utf-8"))
-        if "article" not in data:
-            continue
-        text = clean_text((seeds / data["article"]).read_text("utf-8"))
-        answers[article_id(text)] = data["response"]
+    for folder in _suite_dirs():
+        for item in load_suite(folder).articles:
+            answers[item.article.id] = {"claims": [claim.model_answer() for claim in item.gold.claims]}
     return answers
 
 
 def load_adjudications() -> dict[tuple[str, str], dict]:
-    path = project_path("evals/reference") / "adjudications.json"
-    if not path.exists():
-        return {}
-    data = json.loads(path.read_text("utf-8"))
-    return {tuple(sorted((v["claim_a"], v["claim_b"]))): v["verdict"] for v in data["verdicts"]}
+    """Hand-written verdicts (`adjudications.json` of a suite) by pair of claim ids."""
+    verdicts = {}
+    for folder in _suite_dirs():
+        path = folder / "adjudications.json"
+        if path.exists():
+            data = json.loads(path.read_text("utf-8"))
+            verdicts.update({tuple(sorted((v["claim_a"], v["claim_b"]))): v["verdict"] for v in data["verdicts"]})
+    return verdicts
 
 
 class ReferenceState:

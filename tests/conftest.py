@@ -11,7 +11,7 @@ import pytest
 from extractor.reference_server import serve_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "data" / "seeds"
+SEEDS = ROOT / "evals" / "suites" / "seeds" / "articles"
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
 
 

@@ -12,8 +12,8 @@ import pytest
 from extractor.ground import NormalisedText, align_quote, name_in_text
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_FILES = sorted((ROOT / "data" / "seeds").glob("*.txt"))
-REFERENCE = ROOT / "evals" / "reference"
+SEED_FILES = sorted((ROOT / "evals" / "suites" / "seeds" / "articles").glob("*.txt"))
+GOLD = ROOT / "evals" / "suites" / "seeds" / "gold"
 
 ARTICLE = (
     "BEIRUT \u2013 The commander said: \u201cWe don\u2019t take such demands seriously.\u201d\n"
@@ -296,9 +296,9 @@ def test_decomposed_unicode_quote_is_grounded():
 
 def _reference_quotes() -> list[tuple[str, str]]:
     quotes = []
-    for path in sorted(REFERENCE.glob("[0-9][0-9][0-9]_*.json")):
+    for path in sorted(GOLD.glob("[0-9][0-9][0-9]_*.json")):
         data = json.loads(path.read_text("utf-8"))
-        for claim in data["response"]["claims"]:
+        for claim in data["claims"]:
             for evidence in claim["evidence"]:
                 quotes.append((data["article"], evidence["quote"]))
     return quotes

@@ -20,7 +20,16 @@ from pathlib import Path
 
 import httpx2
 
-from extractor.demo import DEMO_CASSETTE, SEED_ARTICLES, REFERENCE_BASE_URL, REFERENCE_LABEL, reference_settings, run_demo
+from extractor.demo import (
+    DEMO_CASSETTE,
+    REFERENCE_BASE_URL,
+    REFERENCE_LABEL,
+    SEED_ARTICLES,
+    reference_settings,
+    run_demo,
+)
+from extractor.evals.run import run_eval
+from extractor.evals.suite import load_suite
 from extractor.model import ModelClient, ModelSettings
 from extractor.pipeline import run_extraction
 from extractor.read import read_articles
@@ -30,6 +39,7 @@ from extractor.store import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
 FAULTS = ROOT / "tests" / "cassettes" / "faults"
+SUITES = ROOT / "evals" / "suites"
 SMOLLM_CASSETTE = ROOT / "tests" / "cassettes" / "smollm2" / "seeds_001_000.yaml"
 SMOLLM_MODEL = "SmolLM2-135M-Instruct"
 SEED = {
@@ -114,6 +124,22 @@ def record_faults() -> None:
         )
 
 
+def record_suites(names: list[str] | None = None) -> None:
+    """The `reference` recording of every eval suite: the reference server serving the
+    suites' gold claims, recorded through the same pipeline that replays it."""
+    with ReferenceServer():
+        for folder in sorted(SUITES.iterdir()):
+            if not (folder / "gold").is_dir() or (names and folder.name not in names):
+                continue
+            run = run_eval(
+                load_suite(folder),
+                live=reference_settings(),
+                record_as="reference",
+                record_label=REFERENCE_LABEL.format(extra=f" (the gold claims of suite {folder.name})"),
+            )
+            print(f"{folder.relative_to(ROOT)}/recordings/reference.yaml: claims F1 {run.summary()['claims']['f1']}")
+
+
 def smollm_settings(base_url: str) -> ModelSettings:
     """How the SmolLM2 cassette was recorded; replaying it needs the same settings."""
     return ModelSettings(
@@ -146,10 +172,13 @@ def record_smollm(base_url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smollm-url", help="base URL of a running llama.cpp server with SmolLM2")
-    parser.add_argument("--only", choices=["reference", "faults", "smollm"])
+    parser.add_argument("--only", choices=["reference", "suites", "faults", "smollm"])
+    parser.add_argument("--suite", action="append", help="with --only suites: only this suite (repeatable)")
     args = parser.parse_args()
     if args.only in (None, "reference"):
         record_reference()
+    if args.only in (None, "suites"):
+        record_suites(args.suite)
     if args.only in (None, "faults"):
         record_faults()
     if args.smollm_url and args.only in (None, "smollm"):

@@ -11,6 +11,7 @@ Fault scenarios, for recording how the pipeline copes with a failing server:
   --fault rate-limit-first     the first request gets 429 with Retry-After: 1
   --fault error-for:<id>       every request about article <id> (a prefix) gets 500
   --fault malformed-for:<id>   every answer about article <id> is not valid JSON
+  --fault no-claims            every article is answered with an empty list of claims
 
 Run: python -m extractor.reference_server --port 8099 [--fault ...]
 """
@@ -21,12 +22,13 @@ import argparse
 import hashlib
 import json
 import re
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from extractor.evals.suite import load_suite
+from extractor.evals.suite import SuiteError, load_suite
 from extractor.read import article_id
 from extractor.resources import project_path
 
@@ -44,7 +46,12 @@ def load_references() -> dict[str, dict]:
     shape the model is asked to return."""
     answers = {}
     for folder in _suite_dirs():
-        for item in load_suite(folder).articles:
+        try:
+            suite = load_suite(folder)
+        except SuiteError as exc:  # one suite being edited must not take the others down
+            print(f"reference server: skipping suite {folder.name}: {exc}", file=sys.stderr)
+            continue
+        for item in suite.articles:
             answers[item.article.id] = {"claims": [claim.model_answer() for claim in item.gold.claims]}
     return answers
 
@@ -136,6 +143,8 @@ def answer(state: ReferenceState, request: dict) -> tuple[int, dict, dict]:
                     else:
                         choice["content"] = broken
                     return 200, {}, body
+        if "no-claims" in state.faults:
+            return 200, {}, _completion(request, {"claims": []})
         if key not in state.references:
             return (
                 404,

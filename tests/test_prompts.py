@@ -17,7 +17,7 @@ from extractor.schema import ArticleExtraction
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
-SEEDS = sorted((ROOT / "data" / "seeds").glob("*.txt"))
+SEEDS = sorted((ROOT / "evals" / "suites" / "seeds" / "articles").glob("*.txt"))
 
 
 def _clear_caches() -> None:

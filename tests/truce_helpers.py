@@ -15,8 +15,8 @@ from extractor.cli import cli
 from extractor.model import ModelClient, ModelSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "data" / "seeds"
-REFERENCE_DIR = ROOT / "evals" / "reference"
+SEEDS = ROOT / "evals" / "suites" / "seeds" / "articles"
+SEED_GOLD = ROOT / "evals" / "suites" / "seeds" / "gold"
 FAULT_CASSETTES = Path(__file__).resolve().parent / "cassettes" / "faults"
 
 # Seed file prefix -> article id (first 16 hex of sha256 of the cleaned text).
@@ -38,13 +38,8 @@ def seed_path(prefix: str) -> Path:
 
 
 def reference_claim_count() -> int:
-    """How many claims the hand-written references hold (what the demo must store)."""
-    total = 0
-    for path in sorted(REFERENCE_DIR.glob("*.json")):
-        data = json.loads(path.read_text("utf-8"))
-        if "article" in data:
-            total += len(data["response"]["claims"])
-    return total
+    """How many claims the hand-written gold of the seeds holds (what the demo must store)."""
+    return sum(len(json.loads(p.read_text("utf-8"))["claims"]) for p in sorted(SEED_GOLD.glob("*.json")))
 
 
 def query(db_path: Path | str, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:

@@ -103,7 +103,7 @@ def recording_settings(recording: Recording) -> ModelSettings:
     known = {k: v for k, v in recording.settings.items() if k in RECORDED_SETTINGS}
     if "model" not in known:
         raise SuiteError(f"{recording.cassette.with_suffix('.json')} does not name the model that was recorded.")
-    return ModelSettings(api_key="not-needed", http_retries=0, **known)
+    return ModelSettings(api_key="not-needed", **known)
 
 
 def rerecord_hint(suite: Suite, recording: Recording) -> str:
@@ -136,6 +136,7 @@ def run_eval(
     recording: str | None = None,
     live: ModelSettings | None = None,
     record_as: str | None = None,
+    record_label: str | None = None,
     crosscheck_only: bool = False,
     keep_db: Path | None = None,
     concurrency: int = 1,

@@ -57,6 +57,12 @@ def lookup(name: str) -> PartyEntry | None:
     return None
 
 
+def listed_alias(name: str) -> str | None:
+    """The canonical name when the whole name is one of the table's aliases."""
+    entry = _table()[0].get(normalise_name(name))
+    return entry.canonical if entry else None
+
+
 def canonical_name(name: str) -> str:
     """The canonical name, or the name as written (tidied) when it is not in the table."""
     entry = lookup(name)

@@ -23,8 +23,9 @@ from sqlite_utils import Database
 
 from extractor import store
 from extractor.adjudicate import adjudicate_pairs, adjudication_prompt_hash
-from extractor.canonical import canonical_name, normalise_name, party_root
+from extractor.canonical import canonical_name, normalise_name
 from extractor.conflicts import Ambiguous, ClaimFacts, Duration, Finding, compare, iso_days
+from extractor.entities import resolve_entities
 from extractor.model import ModelClient
 
 DEFAULT_WINDOW_DAYS = 30
@@ -85,8 +86,10 @@ def _places(place: str | None) -> frozenset[str]:
 
 def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFacts]:
     sides: dict[str, set[str]] = defaultdict(set)
-    for claim_id, canonical in db.execute("SELECT claim_id, canonical FROM parties WHERE role != 'mediator'"):
-        sides[claim_id].add(party_root(canonical))
+    for claim_id, side in db.execute(
+        "SELECT p.claim_id, e.side FROM parties p JOIN entities e ON e.id = p.entity_id WHERE p.role != 'mediator'"
+    ):
+        sides[claim_id].add(side)
     speakers: dict[str, tuple] = {
         row[0]: row[1:]
         for row in db.execute(
@@ -268,6 +271,7 @@ def run_crosscheck(
         adjudication_prompt_hash() if settings else None,
     )
     started = time.perf_counter()
+    resolve_entities(db)
     candidates, report = find_conflicts(load_facts(db, window), window, only_articles)
     save_findings(db, candidates, run_id, only_articles)
     if adjudicator is not None:

@@ -222,5 +222,34 @@ def m003_eval_runs(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_entities(db: Database) -> None:
+    db.executescript(
+        """
+        -- Resolved entities, rebuilt by every cross-check from the party mentions
+        -- (extractor/entities.py); every party row points at one.
+        CREATE TABLE entities (
+            id TEXT PRIMARY KEY,             -- slug of its name
+            name TEXT NOT NULL,
+            kind TEXT,                       -- state | armed group | organisation | unknown
+            aliases TEXT NOT NULL,           -- JSON list of the names as written, most used first
+            mentions INTEGER NOT NULL,
+            side TEXT NOT NULL,              -- what the cross-check blocks on (a parties.toml group, or the id)
+            evidence TEXT                    -- JSON list: why its names were merged
+        );
+        ALTER TABLE parties ADD COLUMN entity_id TEXT;
+        CREATE INDEX idx_parties_entity ON parties(entity_id);
+        -- The analyst's merges and splits, applied on every resolution.
+        CREATE TABLE entity_decisions (
+            id INTEGER PRIMARY KEY,
+            action TEXT NOT NULL,            -- merge | split
+            name TEXT NOT NULL,
+            other TEXT,                      -- merge: the second name
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

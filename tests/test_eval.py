@@ -194,7 +194,8 @@ def test_conflicts_count_only_with_their_gold_type_and_hard_negatives_are_report
 
 
 def test_an_endpoint_that_answers_no_claims_scores_recall_zero(faulty_reference_url_no_claims: str):
-    settings = ModelSettings(model="reference", base_url=faulty_reference_url_no_claims, api_key="x", mode="json_schema")
+    url = faulty_reference_url_no_claims
+    settings = ModelSettings(model="reference", base_url=url, api_key="x", mode="json_schema")
     run = run_eval(load_suite(SEEDS), live=settings)
     claims = run.summary()["claims"]
     assert claims["predicted"] == 0

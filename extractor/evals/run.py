@@ -233,8 +233,8 @@ def load_predictions(db: Database, suite: Suite) -> tuple[list[PredictedClaim], 
     for row in db.query('SELECT claim_id, quote, start, "end" FROM evidence ORDER BY claim_id, position'):
         evidence[row["claim_id"]].append(row)
     parties: dict[str, list[PredictedParty]] = defaultdict(list)
-    for row in db.query("SELECT claim_id, name, canonical, role FROM parties ORDER BY claim_id, position"):
-        parties[row["claim_id"]].append(PredictedParty(row["name"], row["role"], row["canonical"]))
+    for row in db.query("SELECT claim_id, name, entity_id, role FROM parties ORDER BY claim_id, position"):
+        parties[row["claim_id"]].append(PredictedParty(row["name"], row["role"], row["entity_id"]))
     speakers: dict[str, dict] = {}
     relays: dict[str, list[str]] = defaultdict(list)
     for row in db.query("SELECT claim_id, role, name, anonymous FROM attributions ORDER BY claim_id, position"):

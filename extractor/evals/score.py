@@ -393,8 +393,9 @@ def _score_conflicts(
             items.append(Item("conflict", "wrong", conflict.type, " / ".join(pair), ids, detail))
         else:
             items.append(Item("conflict", "false", conflict.type, " / ".join(pair), ids, conflict.reason))
+    extracted = set(gold_of.values())
     for pair, kind in sorted(gold - found):
-        items.append(Item("conflict", "missed", kind, " / ".join(pair), None, _why_missed(pair, gold_of)))
+        items.append(Item("conflict", "missed", kind, " / ".join(pair), None, _why_missed(pair, extracted)))
     by_type = {}
     for kind in CONFLICT_TYPES:
         gold_n = sum(1 for _, k in gold if k == kind)
@@ -420,9 +421,8 @@ def _score_conflicts(
     }
 
 
-def _why_missed(pair: tuple[str, str], gold_of: dict[str, str]) -> str:
-    present = set(gold_of.values())
-    absent = [key for key in pair if key not in present]
+def _why_missed(pair: tuple[str, str], extracted: set[str]) -> str:
+    absent = [key for key in pair if key not in extracted]
     return f"not extracted: {', '.join(absent)}" if absent else "both claims extracted; the cross-check did not flag"
 
 

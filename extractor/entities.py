@@ -1,0 +1,519 @@
+"""Entity resolution: every party mention in the database points at one entity.
+
+It works from the names as written, for any war, in this order (each link is recorded
+with its reason, so every merge can be inspected):
+
+1. **State forces** by country: a country's name, demonym or capital, alone or with a
+   state head ("Ethiopia's army" = "the Ethiopian army" = "Ethiopian National Defense
+   Force" = "armed forces of Ethiopia"; `gazetteer.py`). "Free Syrian Army" and "Syrian
+   Democratic Forces" are not state heads, so they stay apart from "the Syrian army".
+2. **Acronyms defined in the article** ("Tigray Defense Forces (TDF)", or "ELN (Ejército
+   de Liberación Nacional)"), learned per article; an acronym used undefined resolves
+   to the one name defined with it elsewhere, or to the one name whose initials it is.
+3. **The same core name**: lower-cased, accents, "the", possessives and plurals dropped,
+   trailing descriptors ("rebels", "fighters", "movement", "forces") removed
+   ("Houthis" = "Houthi rebels" = "the Houthi movement").
+4. **Fuzzy matching with guards**: two core names with the same number of words whose
+   words match pairwise (rapidfuzz ratio ≥ 85, whole ≥ 90): spelling variants such as
+   "Ta'ang"/"Taang"; "Islamic State" and "Islamic Jihad" differ in a word, so they never
+   merge.
+5. **Inside one article**, a generic back-reference ("the army", "the militia", "the
+   paramilitary group") resolves to the one specific party of that kind the article's
+   claims name, and a shortened name ("Tigrayan forces") to the one longer name that
+   contains it. Otherwise it stays an entity of that article alone.
+6. `parties.toml` is prior knowledge: names it lists as aliases are linked, but no rule
+   above depends on it.
+7. **The analyst's decisions** (`truce entities merge A B`, `truce entities split NAME`)
+   are stored in `entity_decisions` and applied last, so they survive re-extraction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+from sqlite_utils import Database
+
+from extractor import store
+from extractor.canonical import listed_alias, party_root
+from extractor.gazetteer import fold, state_of, states_named_in
+
+CONNECTORS = frozenset({"of", "the", "and", "for", "de", "la", "del", "des", "du", "al", "el", "y", "et", "in"})
+DESCRIPTORS = frozenset(
+    {"rebels", "rebel", "fighters", "militants", "militia", "militias", "movement", "group", "forces", "force"}
+)
+STATE_GENERICS = frozenset(
+    {
+        "army",
+        "military",
+        "armed forces",
+        "troops",
+        "soldiers",
+        "government",
+        "government forces",
+        "government troops",
+        "federal troops",
+        "federal forces",
+        "federal government",
+        "junta",
+        "junta forces",
+        "military junta",
+        "regime",
+        "regime forces",
+        "security forces",
+        "authorities",
+        "state forces",
+        "national army",
+    }
+)
+GROUP_GENERICS = frozenset(
+    {
+        "militia",
+        "militias",
+        "rebels",
+        "rebel forces",
+        "rebel fighters",
+        "rebel group",
+        "insurgents",
+        "paramilitary",
+        "paramilitaries",
+        "paramilitary group",
+        "paramilitary forces",
+        "group",
+        "armed group",
+        "movement",
+        "fighters",
+        "militants",
+        "alliance",
+        "guerrillas",
+        "guerrilla",
+        "guerrilla group",
+    }
+)
+ORGANISATION_WORDS = frozenset(
+    {"union", "nations", "council", "committee", "church", "commission", "community", "mission", "envoy", "mediators"}
+)
+_ACRONYM_AFTER = re.compile(
+    r"((?:[A-Z0-9][\w'\u2019.\-]*\s+(?:(?:of|the|and|for|de|la|del|des|du|al|el|y|et)\s+)*){0,8}"
+    r"[A-Z0-9][\w'\u2019\-]*)\s+\(([A-Z][A-Za-z0-9\-]{1,9})\)"
+)
+_ACRONYM_BEFORE = re.compile(
+    r"\b([A-Z][A-Z0-9\-]{1,9})\s+\(((?:[A-Z][\w'\u2019\-]*\s*(?:(?:de|of|the|la|del|y)\s+)*){2,8})\)"
+)
+_QUALIFIER = re.compile(r"-(backed|led|aligned|allied|based|linked|affiliated)$", re.I)
+_PARENTHESIS = re.compile(r"\s*\(([^)]*)\)\s*$")
+FUZZY_WORD = 85.0
+FUZZY_NAME = 90.0
+
+
+@dataclass
+class Mention:
+    rowid: int
+    article_id: str
+    name: str
+    role: str
+
+
+@dataclass
+class Entity:
+    id: str
+    name: str
+    kind: str
+    aliases: list[str]
+    mentions: int
+    side: str
+    evidence: list[str] = field(default_factory=list)
+
+
+class _Links:
+    """Union-find over string keys, keeping the reason of every link."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+        self.reasons: list[tuple[str, str, str]] = []
+        self.states: set[str] = set()  # roots whose group holds a state key
+
+    def add(self, key: str) -> None:
+        if key not in self.parent:
+            self.parent[key] = key
+            if key.startswith("state:"):
+                self.states.add(key)
+
+    def find(self, key: str) -> str:
+        self.add(key)
+        root = key
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[key] != root:
+            self.parent[key], key = root, self.parent[key]
+        return root
+
+    def link(self, a: str, b: str, reason: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            root, child = min(ra, rb), max(ra, rb)
+            self.parent[child] = root
+            if child in self.states or root in self.states:
+                self.states.discard(child)
+                self.states.add(root)
+            self.reasons.append((a, b, reason))
+
+    def is_state(self, key: str) -> bool:
+        return self.find(key) in self.states
+
+
+# --- names ------------------------------------------------------------------------------
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in fold(name).replace("-", " ").split(" ") if w]
+
+
+def core(name: str) -> str:
+    """The name reduced for comparison: folded, no 'the', no trailing descriptors,
+    singular words."""
+    words = [w for w in _words(name) if w != "the"]
+    while len(words) > 1 and words[-1] in DESCRIPTORS:
+        words.pop()
+    return " ".join(w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith("ss") else w for w in words)
+
+
+def initials(name: str) -> str:
+    return "".join(w[0] for w in _words(name) if w not in CONNECTORS).upper()
+
+
+STATE_WORDS = frozenset({"army", "military", "troops", "soldiers", "government", "junta", "regime", "police"})
+GROUP_WORDS = frozenset(
+    {"rebels", "rebel", "militia", "militias", "fighters", "insurgents", "guerrillas", "militants", "paramilitary"}
+)
+
+
+def generic_kind(name: str) -> str | None:
+    """'state' or 'group' when the name is only a generic back-reference: a generic
+    phrase ('the army', 'the paramilitary group'), or lower-case words around a generic
+    word ('an army patrol', 'government troops')."""
+    words = [w for w in _words(name) if w not in ("the", "a", "an")]
+    joined = " ".join(words)
+    if joined in STATE_GENERICS:
+        return "state"
+    if joined in GROUP_GENERICS:
+        return "group"
+    written = name.split()[1:] if name[:1].isupper() and name.split()[0].lower() in ("the", "a", "an") else name.split()
+    if written and all(w[:1].islower() for w in written):
+        if set(words) & GROUP_WORDS:
+            return "group"
+        if set(words) & STATE_WORDS:
+            return "state"
+    return None
+
+
+def is_acronym(name: str) -> bool:
+    text = re.sub(r"^the\s+", "", name.strip(), flags=re.I).replace(".", "")
+    return bool(re.fullmatch(r"[A-Z][A-Z0-9\-]{1,9}", text)) and any(c.isalpha() for c in text)
+
+
+def _acronym_with_descriptors(name: str) -> str | None:
+    """'GNA forces', 'NPA guerrillas', 'the TPLF leadership': one acronym and only
+    lower-case words around it name what the acronym names."""
+    words = _PARENTHESIS.sub("", name).split()
+    capitals = [w for w in words if is_acronym(w.rstrip("'s\u2019"))]
+    others = [w for w in words if w not in capitals]
+    if len(capitals) == 1 and others and all(w[:1].islower() for w in others):
+        return acronym_key(capitals[0].rstrip("'s\u2019"))
+    return None
+
+
+def acronym_key(name: str) -> str:
+    return re.sub(r"^the\s+", "", name.strip(), flags=re.I).replace(".", "").upper()
+
+
+def defined_acronyms(text: str) -> dict[str, str]:
+    """Acronyms an article defines: 'Rapid Support Forces (RSF)', 'ELN (Ejército de
+    Liberación Nacional)'. The full name is trimmed to the words whose initials spell
+    the acronym when there are such words; otherwise the last run of capitalised words."""
+    found: dict[str, str] = {}
+    for match in _ACRONYM_AFTER.finditer(text):
+        words, acronym = match.group(1).split(), match.group(2)
+        full = None
+        for start in range(len(words) - 1, -1, -1):
+            if words[start].lower() in CONNECTORS:
+                continue
+            if initials(" ".join(words[start:])) == acronym.replace("-", "").upper():
+                full = " ".join(words[start:])
+                break
+        if full is None:
+            run: list[str] = []
+            for word in reversed(words):
+                if not word[0].isupper() and not word[0].isdigit() or _QUALIFIER.search(word):
+                    break  # "Rwanda-backed" qualifies the name, it is not part of it
+                run.insert(0, word)
+            full = " ".join(run) if len(run) >= 2 else None
+        if full:
+            found.setdefault(acronym, full)
+    for match in _ACRONYM_BEFORE.finditer(text):
+        found.setdefault(match.group(1), match.group(2).strip())
+    return found
+
+
+# --- resolution ----------------------------------------------------------------------
+
+
+def _kind_of(names: list[str], state: bool) -> str:
+    if state:
+        return "state"
+    words = {w for name in names for w in _words(name)}
+    if words & ORGANISATION_WORDS:
+        return "organisation"
+    if words & (DESCRIPTORS | {"army", "front", "brigade", "brigades", "alliance", "militia", "rebels"}):
+        return "armed group"
+    return "unknown"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or "entity"
+
+
+def load_mentions(db: Database) -> list[Mention]:
+    rows = db.execute("SELECT p.rowid, c.article_id, p.name, p.role FROM parties p JOIN claims c ON c.id = p.claim_id")
+    return [Mention(*row) for row in rows]
+
+
+def load_decisions(db: Database) -> list[dict]:
+    return list(db.query("SELECT action, name, other FROM entity_decisions ORDER BY id"))
+
+
+def resolve(
+    mentions: list[Mention], article_texts: dict[str, str], decisions: list[dict] | None = None
+) -> tuple[dict[int, str], list[Entity]]:
+    """Entity id for every mention (by party rowid), and the entities."""
+    decisions = decisions or []
+    split = {fold(d["name"]) for d in decisions if d["action"] == "split"}
+    links = _Links()
+    key_of: dict[int, str] = {}
+    by_article: dict[str, list[Mention]] = defaultdict(list)
+    for mention in mentions:
+        by_article[mention.article_id].append(mention)
+
+    # Acronyms defined anywhere, and where; a mention may carry its own definition.
+    local_acronyms: dict[str, dict[str, str]] = {}
+    global_acronyms: dict[str, set[str]] = defaultdict(set)
+    for article_id in by_article:
+        defined = defined_acronyms(article_texts.get(article_id, ""))
+        for mention in by_article[article_id]:
+            inner = _PARENTHESIS.search(mention.name)
+            if inner and is_acronym(inner.group(1)):  # the name as the claim gives it wins
+                defined[acronym_key(inner.group(1))] = _PARENTHESIS.sub("", mention.name)
+        local_acronyms[article_id] = defined
+        for acronym, full in defined.items():
+            global_acronyms[acronym].add(full)
+
+    def base_key(name: str) -> tuple[str, str | None]:
+        """The key of a specific name, and the reason when it is a state force."""
+        name = _PARENTHESIS.sub("", name) or name
+        country = state_of(name)
+        if country:
+            return f"state:{country}", f"{name!r} names the state of {country}"
+        return f"name:{core(name)}", None
+
+    generic: list[tuple[Mention, str]] = []
+    state_reasons: dict[str, str] = {}
+    for mention in mentions:
+        folded = fold(mention.name)
+        if folded in split:
+            key_of[mention.rowid] = f"split:{folded}"
+            links.find(key_of[mention.rowid])
+            continue
+        kind = generic_kind(mention.name)
+        if kind:
+            generic.append((mention, kind))
+            key_of[mention.rowid] = f"generic:{mention.article_id}:{folded}"
+            links.find(key_of[mention.rowid])
+            continue
+        acronym_in_name = _acronym_with_descriptors(mention.name)
+        if acronym_in_name or is_acronym(mention.name):
+            acronym = acronym_in_name or acronym_key(mention.name)
+            full = local_acronyms[mention.article_id].get(acronym)
+            key = f"acronym:{acronym}"
+            links.find(key)
+            if full:
+                target, why = base_key(full)
+                links.link(key, target, why or f"{acronym} is defined as {full!r} in article {mention.article_id}")
+            key_of[mention.rowid] = key
+            continue
+        key, why = base_key(mention.name)
+        if why:
+            state_reasons.setdefault(key, why)
+        links.find(key)
+        key_of[mention.rowid] = key
+        canonical = listed_alias(mention.name)
+        if canonical is not None:
+            links.link(key, f"table:{canonical}", f"{mention.name!r} is listed in parties.toml as {canonical!r}")
+
+    # Acronyms used undefined: the one full name defined with them, or whose initials they are.
+    names = {k[5:] for k in links.parent if k.startswith("name:")}
+    by_initials: dict[str, set[str]] = defaultdict(set)
+    for name in names:
+        if len(name.split()) >= 2:
+            by_initials[initials(name)].add(name)
+    for key in [k for k in links.parent if k.startswith("acronym:")]:
+        acronym = key[8:]
+        targets = {base_key(full)[0] for full in global_acronyms.get(acronym, ())}
+        if len(targets) == 1:
+            links.link(key, targets.pop(), f"{acronym} is defined as {sorted(global_acronyms[acronym])[0]!r}")
+        elif not targets and len(by_initials.get(acronym.replace("-", ""), ())) == 1:
+            (full,) = by_initials[acronym.replace("-", "")]
+            links.link(key, f"name:{full}", f"{acronym} are the initials of {full!r}")
+
+    _fuzzy_links(sorted(names), links)
+    _article_links(article_texts, by_article, generic, key_of, links, split)
+
+    for decision in decisions:
+        if decision["action"] == "merge":
+            a, b = fold(decision["name"]), fold(decision["other"])
+            keys_a = [key_of[m.rowid] for m in mentions if fold(m.name) == a]
+            keys_b = [key_of[m.rowid] for m in mentions if fold(m.name) == b]
+            for x in keys_a[:1]:
+                for y in keys_b[:1]:
+                    links.link(x, y, f"merged by the analyst: {decision['name']!r} = {decision['other']!r}")
+    return _entities(mentions, key_of, links, state_reasons)
+
+
+def _fuzzy_links(names: list[str], links: _Links) -> None:
+    """Spelling variants: same number of words, each word alike, the whole alike."""
+    blocks: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for name in names:
+        words = name.split()
+        if words:
+            blocks[(len(words), words[0][:1])].append(name)
+    for members in blocks.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                if fuzz.ratio(a, b) < FUZZY_NAME:
+                    continue
+                if all(fuzz.ratio(x, y) >= FUZZY_WORD for x, y in zip(a.split(), b.split(), strict=True)):
+                    links.link(f"name:{a}", f"name:{b}", f"{a!r} and {b!r} are spelling variants")
+
+
+def _article_links(
+    texts: dict[str, str],
+    by_article: dict[str, list[Mention]],
+    generic: list[tuple[Mention, str]],
+    key_of: dict[int, str],
+    links: _Links,
+    split: set[str],
+) -> None:
+    """Back-references inside one article: generic words and shortened names."""
+    generic_by_article: dict[str, list[tuple[Mention, str]]] = defaultdict(list)
+    for mention, kind in generic:
+        generic_by_article[mention.article_id].append((mention, kind))
+    for article_id, members in by_article.items():
+        specific = [m for m in members if not key_of[m.rowid].startswith(("generic:", "split:"))]
+        # A shortened name inside one longer name of the same article: 'Tigrayan forces'.
+        cores = {core(m.name): m for m in specific if not key_of[m.rowid].startswith(("state:", "acronym:"))}
+        for short, mention in cores.items():
+            stems = {w[:5] for w in short.split() if w not in CONNECTORS}
+            longer = [c for c in cores if c != short and stems and stems <= {w[:5] for w in c.split()}]
+            longer = [c for c in longer if links.find(f"name:{c}") != links.find(key_of[mention.rowid])]
+            if len(longer) == 1 and len(short.split()) < len(longer[0].split()):
+                links.link(key_of[mention.rowid], f"name:{longer[0]}", f"{mention.name!r} shortens {longer[0]!r}")
+        for mention, kind in generic_by_article.get(article_id, []):
+            candidates: dict[str, str] = {}  # root -> a name it has in this article
+            for m in specific:
+                root = links.find(key_of[m.rowid])
+                is_state = links.is_state(root)
+                if (
+                    m.role != "mediator"
+                    and (kind == "state") == is_state
+                    and _kind_of([m.name], is_state) != "organisation"
+                ):
+                    candidates.setdefault(root, m.name)
+            if kind == "state" and not candidates:
+                for country in states_named_in(texts.get(article_id, "")):
+                    candidates.setdefault(links.find(f"state:{country}"), f"the state forces of {country}")
+            if kind == "state" and not candidates and "army" in fold(mention.name):
+                for m in specific:  # "the army" of an article about a non-state "... Army"
+                    root = links.find(key_of[m.rowid])
+                    if "army" in fold(m.name) and not links.is_state(root):
+                        candidates.setdefault(root, m.name)
+            if len(candidates) == 1:
+                ((root, target),) = candidates.items()
+                links.link(key_of[mention.rowid], root, f"{mention.name!r} refers back to {target!r} in its article")
+
+
+def _entities(
+    mentions: list[Mention], key_of: dict[int, str], links: _Links, state_reasons: dict[str, str]
+) -> tuple[dict[int, str], list[Entity]]:
+    groups: dict[str, list[Mention]] = defaultdict(list)
+    for mention in mentions:
+        groups[links.find(key_of[mention.rowid])].append(mention)
+    keys_of_root: dict[str, list[str]] = defaultdict(list)
+    for key in links.parent:
+        keys_of_root[links.find(key)].append(key)
+    reasons: dict[str, set[str]] = defaultdict(set)
+    for a, _, reason in links.reasons:
+        reasons[links.find(a)].add(reason)
+    for key, reason in state_reasons.items():
+        reasons[links.find(key)].add(reason)
+    entity_of: dict[int, str] = {}
+    entities: list[Entity] = []
+    used: Counter = Counter()
+    for root, members in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
+        counts = Counter(m.name for m in members)
+        keys = keys_of_root[root]
+        state = next((k[6:] for k in sorted(keys) if k.startswith("state:")), None)
+        specific = [n for n in counts if not generic_kind(n) and not is_acronym(n)] or list(counts)
+        name = state or _PARENTHESIS.sub("", max(specific, key=lambda n: (counts[n], len(n))))
+        slug = _slug(name)
+        used[slug] += 1
+        entity_id = slug if used[slug] == 1 else f"{slug}-{used[slug]}"
+        listed = next((k[6:] for k in sorted(keys) if k.startswith("table:")), None)
+        entities.append(
+            Entity(
+                id=entity_id,
+                name=name,
+                kind=_kind_of(list(counts), state is not None),
+                aliases=sorted(counts, key=lambda n: (-counts[n], n)),
+                mentions=len(members),
+                side=party_root(listed) if listed else entity_id,
+                evidence=sorted(reasons.get(root, ())),
+            )
+        )
+        for mention in members:
+            entity_of[mention.rowid] = entity_id
+    return entity_of, entities
+
+
+# --- the database ----------------------------------------------------------------------------
+
+
+def resolve_entities(db: Database) -> list[Entity]:
+    """Resolve every party mention in the database and store the entities."""
+    mentions = load_mentions(db)
+    articles = {row[0] for row in db.execute("SELECT DISTINCT article_id FROM claims")}
+    texts = {aid: text for aid, text in db.execute("SELECT id, text FROM articles") if aid in articles}
+    entity_of, entities = resolve(mentions, texts, load_decisions(db))
+    with db.atomic():
+        db.execute("DELETE FROM entities")
+        db["entities"].insert_all(
+            {
+                "id": e.id,
+                "name": e.name,
+                "kind": e.kind,
+                "aliases": json.dumps(e.aliases, ensure_ascii=False),
+                "mentions": e.mentions,
+                "side": e.side,
+                "evidence": json.dumps(e.evidence, ensure_ascii=False),
+            }
+            for e in entities
+        )
+        db.conn.executemany(
+            "UPDATE parties SET entity_id = ? WHERE rowid = ?", [(eid, rowid) for rowid, eid in entity_of.items()]
+        )
+    return entities
+
+
+def record_decision(db: Database, action: str, name: str, other: str | None = None) -> None:
+    db["entity_decisions"].insert({"action": action, "name": name, "other": other, "created_at": store.now()})

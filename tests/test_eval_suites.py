@@ -1,0 +1,44 @@
+"""Every eval suite, replayed with every one of its recordings, against its thresholds.
+
+This is the CI gate on quality: a change to the prompt, the schema, the grounding or the
+cross-check that lowers a score below `evals/suites/<suite>/thresholds.toml` fails here.
+The `reference` recording serves the gold itself, so it must score 1.0 on claims.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extractor.evals.run import run_eval
+from extractor.evals.suite import check_suite, load_suite
+
+SUITES = sorted(p for p in (Path(__file__).resolve().parent.parent / "evals" / "suites").iterdir() if p.is_dir())
+RUNS = [(suite, name) for suite in SUITES for name in sorted(load_suite(suite).recordings)]
+
+
+@pytest.mark.parametrize("suite", SUITES, ids=lambda p: p.name)
+def test_suite_is_valid_and_has_a_reference_recording(suite: Path):
+    loaded = load_suite(suite)
+    assert check_suite(loaded) == []
+    assert "reference" in loaded.recordings
+    assert loaded.thresholds, f"{suite.name} has no thresholds.toml"
+
+
+@pytest.mark.parametrize(("suite", "recording"), RUNS, ids=[f"{s.name}-{r}" for s, r in RUNS])
+def test_replay_meets_the_suite_thresholds(suite: Path, recording: str):
+    run = run_eval(load_suite(suite), recording=recording)
+    assert run.thresholds_apply, f"thresholds.toml of {suite.name} has no [{recording}] section"
+    assert run.passed, run.threshold_failures
+    if recording == "reference":
+        claims = run.summary()["claims"]
+        assert (claims["precision"], claims["recall"], claims["f1"]) == (1.0, 1.0, 1.0)
+        assert run.summary()["grounding"]["grounded_share"] == 1.0
+
+
+@pytest.mark.parametrize("suite", SUITES, ids=lambda p: p.name)
+def test_crosscheck_only_meets_the_suite_thresholds(suite: Path):
+    run = run_eval(load_suite(suite), crosscheck_only=True)
+    assert run.thresholds_apply, f"thresholds.toml of {suite.name} has no [crosscheck-only] section"
+    assert run.passed, run.threshold_failures

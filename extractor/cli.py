@@ -374,13 +374,14 @@ def eval_group() -> None:
 @click.option("--record", "record_as", help="With --base-url/--model: save the exchanges as recordings/NAME.yaml.")
 @model_options
 @click.option("--max-tokens", type=int, help="Cap on each answer's length (small local models).")
+@click.option("--reasks", default=2, show_default=True, help="Re-asks when an answer does not fit the schema.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON (an array for several runs).")
 @click.option("--brief", is_flag=True, help="Scores only, without the list of misses and false flags.")
 @click.option("--keep-db", type=click.Path(dir_okay=False, path_type=Path), help="Keep the extracted claims here.")
 @db_option(default=DEFAULT_EVAL_DB)
 def eval_run(
     suite_path, recording, crosscheck_only, record_as, model, base_url, api_key, mode, timeout, retries,
-    concurrency, max_tokens, as_json, brief, keep_db, db_path,
+    concurrency, max_tokens, reasks, as_json, brief, keep_db, db_path,
 ) -> None:  # fmt: skip
     """Score a suite: replay its recordings, run a live model, or only the cross-check."""
     suite = load_suite(suite_path)
@@ -391,7 +392,14 @@ def eval_run(
         raise click.UsageError("--record needs a live model: pass --base-url and --model.")
     if live:
         settings = ModelSettings.resolve(
-            model, base_url, api_key, mode, timeout=timeout, http_retries=retries, max_tokens=max_tokens
+            model,
+            base_url,
+            api_key,
+            mode,
+            timeout=timeout,
+            http_retries=retries,
+            max_tokens=max_tokens,
+            validation_retries=reasks,
         )
         runs = [run_eval(suite, live=settings, record_as=record_as, keep_db=keep_db, concurrency=concurrency)]
     elif crosscheck_only:

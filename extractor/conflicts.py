@@ -1,15 +1,24 @@
 """Conflict rules: when two claims about the same truce cannot both be true.
 
-Each rule looks at structured fields only, so every flag is cheap and explainable:
-- retraction: the same speaker says a truce exists, then denies it;
-- scope: local calls or offers against an organisation-wide denial (a partial conflict);
-- existence: a truce said to exist, be agreed or declared, against a denial of it;
-- status: in effect against ended, at the same time;
-- terms: durations or conditions that differ ("open-ended", "at least two months" and
-  "until the end of the American election" are three different terms).
+Each rule looks at structured fields only, so every flag is cheap and explainable. In
+order (the first that flags a pair gives its type):
+- retraction: the same speaker (names compared with spelling tolerance) asserts a truce
+  and denies it, or walks it back without a negation: agreed or in effect, and later
+  only offered or asked for ("it was only a proposal, we are studying it");
+- scope: a denial of another reach than the claim it meets: an organisation-wide denial
+  against local offers, or "no truce here" against a regional truce (a partial conflict);
+- existence: a denial against a claim that presupposes a truce: agreed, declared, in
+  effect, extended or violated. Sequence: a truce agreed after the denial (or one in
+  effect after a new truce was agreed since) does not contradict it;
+- status: in effect against ended at the same time; agreed, holding or violated against
+  "only offered" said later by someone else (an offer made before is sequence);
+- terms: durations of one arrangement that differ ("open-ended", "at least two months"
+  and "until the end of the American election" are three different terms). Terms are
+  compared only within one arrangement: never an appeal, never a local pause against a
+  wider truce, an offer only against an agreement it does not precede.
 Claims that agree, or where one refines the other (a duration stated more precisely),
-are not flagged. Pairs the rules cannot settle are returned as `Ambiguous`, for the
-optional model adjudication.
+are not flagged. Pairs the rules cannot settle (conditions in other words, an offer
+against a denial) are returned as `Ambiguous`, for the optional model adjudication.
 """
 
 from __future__ import annotations
@@ -58,6 +67,10 @@ class ClaimFacts:
     channel: str | None
     duration: Duration | None
     conditions: tuple[str, ...]
+    dated: bool = True  # lo/hi come from the claim's own event date, not its article's
+    said: int | None = None  # the day its article was published (ordinal)
+    proposers: frozenset[str] = frozenset()  # sides that ask for or offer the truce
+    when_words: str | None = None  # the words that date it, as written
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +109,10 @@ def same_event(a: ClaimFacts, b: ClaimFacts) -> bool:
     if shared < min(2, len(a.sides), len(b.sides)) or shared == 0:
         return False
     if a.places and b.places and not (a.places & b.places):
-        return a.scope in BROAD_SCOPES or b.scope in BROAD_SCOPES
+        # Different places meet only when one claim reaches further than the other
+        # (a town inside the province a truce covers); two towns never do.
+        reach_a, reach_b = REACH.get(a.scope), REACH.get(b.scope)
+        return a.scope in BROAD_SCOPES or b.scope in BROAD_SCOPES or (reach_a and reach_b and reach_a != reach_b)
     return True
 
 
@@ -110,74 +126,211 @@ def _who(claim: ClaimFacts) -> str:
     return claim.speaker_label + (f" ({claim.channel})" if claim.channel else "")
 
 
-def _retraction(a: ClaimFacts, b: ClaimFacts) -> Finding | None:
-    if a.speaker is None or a.speaker != b.speaker or a.negated == b.negated:
+PRESUPPOSING = EXISTENCE_KINDS | {"violation"}  # claims that presuppose a truce exists
+AGREED_KINDS = frozenset({"agreement", "in_effect", "declaration"})
+NEW_TRUCE_KINDS = frozenset({"agreement", "declaration"})
+REACH = {"local": 1, "regional": 2, "national": 3, "organisation-wide": 3}
+SPEAKER_SIMILARITY = 90.0
+
+
+def when(claim: ClaimFacts) -> int | None:
+    """The day a claim's event is dated, else the day it was reported."""
+    return claim.lo if claim.dated else claim.said
+
+
+def same_speaker(a: ClaimFacts, b: ClaimFacts) -> bool:
+    """One speaker: the same key, or two full names that differ only in spelling or
+    title ('Yahya al-Mansuri' / 'Yahya al-Mansoori'). Unnamed sources are keyed per
+    article, so they never meet across articles."""
+    if a.speaker is None or b.speaker is None:
+        return False
+    if a.speaker == b.speaker:
+        return True
+    if ":" in a.speaker or ":" in b.speaker or min(len(a.speaker.split()), len(b.speaker.split())) < 2:
+        return False
+    last_a, last_b = a.speaker.split()[-1], b.speaker.split()[-1]
+    return fuzz.token_set_ratio(a.speaker, b.speaker) >= SPEAKER_SIMILARITY and fuzz.ratio(last_a, last_b) >= 80
+
+
+def _one_statement(a: ClaimFacts, b: ClaimFacts) -> bool:
+    """Two claims from one statement: same article, same channel, same day."""
+    return a.article_id == b.article_id and a.channel == b.channel and when(a) == when(b)
+
+
+_SINCE = re.compile(r"^\s*(since|from|starting|as of|beginning)\b", re.I)
+
+
+def starts_a_truce(claim: ClaimFacts) -> bool:
+    """An agreement or declaration, or a truce said to hold 'since' a day: its date is
+    the day a truce began."""
+    return claim.kind in NEW_TRUCE_KINDS or (claim.kind == "in_effect" and bool(_SINCE.match(claim.when_words or "")))
+
+
+class Timeline:
+    """Dated starts (agreements, declarations) and ends of truces per pair of sides, so
+    that a rule can tell whether a new truce began, or the old one ended, between two
+    claims. The cross-check builds one over all claims; without one, nothing is known."""
+
+    def __init__(self, claims: list[ClaimFacts] | None = None) -> None:
+        self.starts: dict[frozenset[str], list[int]] = {}
+        self.ends: dict[frozenset[str], list[int]] = {}
+        for claim in claims or ():
+            if not claim.dated or claim.negated or claim.lo is None:
+                continue
+            target = self.starts if starts_a_truce(claim) else self.ends if claim.kind in ENDED_KINDS else None
+            if target is not None:
+                for key in _side_keys(claim.sides) + [frozenset({side}) for side in claim.sides]:
+                    target.setdefault(key, []).append(claim.lo)
+
+    @staticmethod
+    def _between(index: dict[frozenset[str], list[int]], sides: frozenset[str], after: int, until: int) -> bool:
+        return any(after < day <= until for key in _side_keys(sides) for day in index.get(key, ()))
+
+    def new_truce_between(self, sides: frozenset[str], after: int, until: int) -> bool:
+        return self._between(self.starts, sides, after, until)
+
+    def ended_between(self, sides: frozenset[str], after: int, until: int) -> bool:
+        return self._between(self.ends, sides, after, until)
+
+
+def _side_keys(sides: frozenset[str]) -> list[frozenset[str]]:
+    ordered = sorted(sides)
+    if len(ordered) < 2:
+        return [frozenset(ordered)] if ordered else []
+    return [frozenset((x, y)) for i, x in enumerate(ordered) for y in ordered[i + 1 :]]
+
+
+def _retraction(a: ClaimFacts, b: ClaimFacts, timeline: Timeline) -> Finding | None:
+    if not same_speaker(a, b) or _one_statement(a, b):
         return None
-    said, denied = (b, a) if a.negated else (a, b)
-    if said.kind not in EXISTENCE_KINDS:
+    if a.negated != b.negated:
+        said, denied = (b, a) if a.negated else (a, b)
+        if said.kind not in PRESUPPOSING:
+            return None
+        return Finding(
+            "retraction",
+            "high",
+            f"{said.speaker_label} says a truce is {said.kind.replace('_', ' ')} ({said.channel or 'one statement'}) "
+            f"and denies it ({denied.channel or 'another statement'})",
+            "same speaker asserts then negates",
+        )
+    # A walk-back without a negation: agreed or in effect, later only offered or asked.
+    kinds = {a.kind, b.kind}
+    if a.negated or not kinds & EXISTENCE_KINDS or not kinds & CALL_KINDS:
+        return None
+    strong, weak = (a, b) if a.kind in EXISTENCE_KINDS else (b, a)
+    if weak.kind not in CALL_KINDS or when(strong) is None or when(weak) is None or when(weak) < when(strong):
         return None
     return Finding(
         "retraction",
         "high",
-        f"{said.speaker_label} says a truce is {said.kind.replace('_', ' ')} ({said.channel or 'one statement'}) "
-        f"and denies it ({denied.channel or 'another statement'})",
-        "same speaker asserts then negates",
+        f"{strong.speaker_label} said the truce was {strong.kind.replace('_', ' ')} "
+        f"({strong.channel or 'one statement'}), later that it is only {_a(weak.kind)} "
+        f"({weak.channel or 'another statement'}): a walk-back to a weaker status",
+        "same speaker walks back",
     )
 
 
-def _scope(a: ClaimFacts, b: ClaimFacts) -> Finding | None:
+def _denial_is_earlier(denial: ClaimFacts, other: ClaimFacts, timeline: Timeline) -> bool:
+    """Sequence: the truce the other claim speaks of began after the denial, so both
+    can be true. For an agreement or declaration dated after the denial that is the
+    truce itself; for a truce in effect or violated later, only if a new truce between
+    the same sides is dated between the two."""
+    denied_on = denial.hi if denial.dated else denial.said
+    other_on = other.lo if other.dated else other.said
+    if denied_on is None or other_on is None or other_on <= denied_on:
+        return False
+    if other.dated and starts_a_truce(other):
+        return True
+    return timeline.new_truce_between(denial.sides & other.sides or other.sides, denied_on, other_on)
+
+
+def _scope(a: ClaimFacts, b: ClaimFacts, timeline: Timeline) -> Finding | None:
     if a.negated == b.negated:
         return None
     denial, other = (a, b) if a.negated else (b, a)
-    if denial.scope not in BROAD_SCOPES or other.scope not in NARROW_SCOPES:
+    wide, narrow = REACH.get(denial.scope), REACH.get(other.scope)
+    if denial.scope == "local" and denial.places and narrow is None and not (other.places & denial.places):
+        narrow = REACH["regional"]  # "no truce here", against a truce said of no one place
+    if wide is None or narrow is None or wide == narrow or other.kind == "violation":
+        return None  # a violation presupposes the whole truce: existence
+    if wide > narrow and other.kind in CALL_KINDS | EXISTENCE_KINDS:
+        what = f"denies it {denial.scope}, while {_who(other)} reports {_a(other.kind)} of {other.scope} scope"
+    elif wide < narrow and other.kind in EXISTENCE_KINDS and not _denial_is_earlier(denial, other, timeline):
+        what = (
+            f"denies it for a {denial.scope} area, while {_who(other)} reports {_a(other.kind)} of {other.scope} scope"
+        )
+    else:
         return None
-    if other.kind not in CALL_KINDS | EXISTENCE_KINDS:
-        return None
-    return Finding(
-        "scope",
-        "partial",
-        f"{_who(denial)} denies it {denial.scope}, while {_who(other)} reports {_a(other.kind)} "
-        f"of {other.scope} scope: only partly contradictory",
-        "broad denial against narrow claim",
-    )
+    return Finding("scope", "partial", f"{_who(denial)} {what}: only partly contradictory", "denial of another reach")
 
 
-def _existence(a: ClaimFacts, b: ClaimFacts) -> Finding | Ambiguous | None:
+def _existence(a: ClaimFacts, b: ClaimFacts, timeline: Timeline) -> Finding | Ambiguous | None:
     if a.negated == b.negated:
         return None
     denial, other = (a, b) if a.negated else (b, a)
-    if other.kind in EXISTENCE_KINDS:
+    if same_speaker(a, b) and _one_statement(a, b):
+        return None  # "no ceasefire, only a unilateral pause; the army has stopped": one statement
+    if other.kind in PRESUPPOSING:
+        if _denial_is_earlier(denial, other, timeline):
+            return None
+        verb = (
+            "reports a violation of a truce"
+            if other.kind == "violation"
+            else (f"says a truce is {other.kind.replace('_', ' ')}")
+        )
         return Finding(
-            "existence",
-            "high",
-            f"{_who(other)} says a truce is {other.kind.replace('_', ' ')}; {_who(denial)} denies it",
-            "denial against existence",
+            "existence", "high", f"{_who(other)} {verb}; {_who(denial)} denies it", "denial against existence"
         )
     if other.kind in CALL_KINDS:
         return Ambiguous(f"{_who(denial)} denies a truce; {_who(other)} reports {_a(other.kind)}")
     return None
 
 
-def _status(a: ClaimFacts, b: ClaimFacts) -> Finding | Ambiguous | None:
+def _status(a: ClaimFacts, b: ClaimFacts, timeline: Timeline) -> Finding | Ambiguous | None:
     if a.negated or b.negated:
         return None
     kinds = {a.kind, b.kind}
     if kinds & ENDED_KINDS and kinds & {"in_effect", "extension"}:
         ended, holding = (a, b) if a.kind in ENDED_KINDS else (b, a)
-        if _overlap_days(a, b):
+        undated_together = a.article_id == b.article_id and not (a.when_words or b.when_words)
+        same_days = a.dated and b.dated and _overlap_days(a, b)
+        # A truce holds until it ends: held and ended on one day is sequence, held after
+        # it ended is not; an extension and an expiry at the same time contradict.
+        if holding.kind == "in_effect" and same_days:
+            return None
+        if same_days or undated_together or _after(holding, ended):
             return Finding(
                 "status",
                 "medium",
-                f"{_who(holding)} says the truce holds; {_who(ended)} says it ended, at the same time",
+                f"{_who(holding)} says the truce {'holds' if holding.kind == 'in_effect' else 'was extended'}; "
+                f"{_who(ended)} says it ended, at the same time or before",
                 "in effect against ended",
             )
         return Ambiguous("in effect against ended, but the dates do not show whether at the same time")
-    if a.speaker != b.speaker and (
-        (a.kind in EXISTENCE_KINDS and b.kind in CALL_KINDS) or (b.kind in EXISTENCE_KINDS and a.kind in CALL_KINDS)
-    ):
-        agreed, called = (a, b) if a.kind in EXISTENCE_KINDS else (b, a)
-        return Ambiguous(f"{_who(agreed)} reports {_a(agreed.kind)}; {_who(called)} only {_a(called.kind)}")
-    return None
+    # Agreed, holding or violated, against "only proposed" by a third party, said later
+    # by someone else. A side offering the truce it agreed to is no contradiction.
+    if "offer" not in kinds or same_speaker(a, b):
+        return None
+    offered, agreed = (a, b) if a.kind == "offer" else (b, a)
+    if agreed.kind not in PRESUPPOSING - {"declaration"} or offered.proposers & agreed.sides:
+        return None
+    t_agreed, t_offered = when(agreed), when(offered)
+    if t_agreed is None or t_offered is None:
+        return Ambiguous(f"{_who(agreed)} reports {_a(agreed.kind)}; {_who(offered)} only an offer, order unknown")
+    if t_offered <= t_agreed or timeline.ended_between(agreed.sides & offered.sides, t_agreed - 1, t_offered):
+        return None  # sequence: offered before, or offered again after the truce ended
+    return Finding(
+        "status",
+        "medium",
+        f"{_who(agreed)} reports {_a(agreed.kind)}; {_who(offered)} says later that it is only offered",
+        "agreed against merely offered",
+    )
+
+
+def _after(a: ClaimFacts, b: ClaimFacts) -> bool:
+    """a is dated strictly after b."""
+    return a.dated and b.dated and a.lo is not None and b.hi is not None and a.lo > b.hi
 
 
 def _overlap_days(a: ClaimFacts, b: ClaimFacts) -> bool:
@@ -222,10 +375,27 @@ def conditions_differ(xs: tuple[str, ...], ys: tuple[str, ...]) -> tuple[str, st
     return None
 
 
-def _terms(a: ClaimFacts, b: ClaimFacts) -> Finding | None:
+def same_arrangement(a: ClaimFacts, b: ClaimFacts) -> bool:
+    """Terms are compared only between claims about one arrangement: two accounts of an
+    agreed or holding truce, two offers by the same proposer, or an offer and an
+    agreement it is not known to precede. An appeal is never one; nor are a local
+    pause and a wider truce."""
     if a.negated or b.negated:
-        return None
-    if not ({a.kind, b.kind} <= CALL_KINDS | EXISTENCE_KINDS):
+        return False
+    if (a.scope == "local") != (b.scope == "local"):
+        return False
+    if a.kind in AGREED_KINDS and b.kind in AGREED_KINDS:
+        return True
+    if a.kind == b.kind == "offer":
+        return bool(a.proposers & b.proposers) or not (a.proposers or b.proposers)
+    if {a.kind, b.kind} & {"offer"} and {a.kind, b.kind} & AGREED_KINDS:
+        offer, agreed = (a, b) if a.kind == "offer" else (b, a)
+        return when(offer) is None or when(agreed) is None or when(offer) >= when(agreed)
+    return False
+
+
+def _terms(a: ClaimFacts, b: ClaimFacts, timeline: Timeline) -> Finding | Ambiguous | None:
+    if not same_arrangement(a, b):
         return None
     if a.duration and b.duration and durations_conflict(a.duration, b.duration):
         return Finding(
@@ -237,11 +407,11 @@ def _terms(a: ClaimFacts, b: ClaimFacts) -> Finding | None:
         )
     differing = conditions_differ(a.conditions, b.conditions)
     if differing:
-        return Finding(
-            "terms",
-            "medium",
-            f"conditions differ: {differing[0]!r} ({a.speaker_label}) against {differing[1]!r} ({b.speaker_label})",
-            "different conditions",
+        # Sources report different subsets of conditions, and one condition in many
+        # words; only a reader (or the model) can tell whether they contradict.
+        return Ambiguous(
+            f"conditions worded differently: {differing[0]!r} ({a.speaker_label}) "
+            f"against {differing[1]!r} ({b.speaker_label}); the same condition or another?"
         )
     return None
 
@@ -249,13 +419,14 @@ def _terms(a: ClaimFacts, b: ClaimFacts) -> Finding | None:
 RULES = (_retraction, _scope, _existence, _status, _terms)
 
 
-def compare(a: ClaimFacts, b: ClaimFacts) -> Finding | Ambiguous | None:
+def compare(a: ClaimFacts, b: ClaimFacts, timeline: Timeline | None = None) -> Finding | Ambiguous | None:
     """The first rule that flags the pair; else the first ambiguity; else None."""
     if not same_event(a, b):
         return None
+    timeline = timeline or Timeline()
     ambiguity = None
     for rule in RULES:
-        outcome = rule(a, b)
+        outcome = rule(a, b, timeline)
         if isinstance(outcome, Finding):
             return outcome
         if isinstance(outcome, Ambiguous) and ambiguity is None:

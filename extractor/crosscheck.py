@@ -24,7 +24,7 @@ from sqlite_utils import Database
 from extractor import store
 from extractor.adjudicate import adjudicate_pairs, adjudication_prompt_hash
 from extractor.canonical import canonical_name, normalise_name
-from extractor.conflicts import Ambiguous, ClaimFacts, Duration, Finding, compare, iso_days
+from extractor.conflicts import Ambiguous, ClaimFacts, Duration, Finding, Timeline, compare, iso_days
 from extractor.entities import resolve_entities
 from extractor.model import ModelClient
 
@@ -86,10 +86,14 @@ def _places(place: str | None) -> frozenset[str]:
 
 def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFacts]:
     sides: dict[str, set[str]] = defaultdict(set)
-    for claim_id, side in db.execute(
-        "SELECT p.claim_id, e.side FROM parties p JOIN entities e ON e.id = p.entity_id WHERE p.role != 'mediator'"
+    proposers: dict[str, set[str]] = defaultdict(set)
+    for claim_id, side, role in db.execute(
+        "SELECT p.claim_id, e.side, p.role FROM parties p JOIN entities e ON e.id = p.entity_id "
+        "WHERE p.role != 'mediator' AND e.kind != 'organisation'"
     ):
         sides[claim_id].add(side)
+        if role == "proposer":
+            proposers[claim_id].add(side)
     speakers: dict[str, tuple] = {
         row[0]: row[1:]
         for row in db.execute(
@@ -100,7 +104,7 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
     rows = db.execute(
         """SELECT c.id, c.article_id, c.kind, c.factuality, c.scope, c.place, c.event_date,
                   c.event_date_precision, c.duration_text, c.duration_iso, c.duration_bound,
-                  c.duration_open_ended, c.conditions, a.published
+                  c.duration_open_ended, c.conditions, a.published, c.event_date_text
            FROM claims c JOIN articles a ON a.id = c.article_id"""
     )
     for (
@@ -118,6 +122,7 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
         d_open,
         conditions,
         published,
+        when_words,
     ) in rows:
         name, description, anonymous, channel = speakers.get(claim_id, (None, None, 0, None))
         if name:
@@ -143,6 +148,10 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
                 channel=channel,
                 duration=Duration(d_text, iso_days(d_iso), d_bound or "none", bool(d_open)) if d_text else None,
                 conditions=tuple(json.loads(conditions)),
+                dated=event_date is not None,
+                said=date.fromisoformat(published[:10]).toordinal() if published else None,
+                proposers=frozenset(proposers.get(claim_id, ())),
+                when_words=when_words,
             )
         )
     return facts
@@ -205,12 +214,13 @@ def find_conflicts(
 ) -> tuple[list[Candidate], CrosscheckReport]:
     """Compare the candidate pairs; returns the flagged and ambiguous ones."""
     report = CrosscheckReport(claims=len(facts))
+    timeline = Timeline(facts)
     outcomes = []
     for a, b in candidate_pairs(facts, window):
         if only_articles is not None and a.article_id not in only_articles and b.article_id not in only_articles:
             continue
         report.candidates += 1
-        outcome = compare(a, b)
+        outcome = compare(a, b, timeline)
         if outcome is not None:
             outcomes.append(Candidate(a, b, outcome))
     for candidate in outcomes:

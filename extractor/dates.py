@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from dateparser.date import DateDataParser
 
@@ -28,7 +28,8 @@ _DATELINE_PATTERNS = [
 ]
 # Words that only say the part of the day; dateparser does not need them.
 _TIME_OF_DAY = re.compile(r"\b(night|morning|evening|afternoon|early|late|on|at|overnight)\b", re.I)
-_WEEKDAYS = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAYS = re.compile(rf"\b({'|'.join(_WEEKDAY_NAMES)})\b", re.I)
 
 
 def _parse(text: str, base: datetime, order: str = "MDY"):
@@ -58,15 +59,43 @@ def detect_dateline(text: str, search_chars: int = 1500) -> str | None:
     return None
 
 
+_CALENDAR = re.compile(rf"\b(?:{_MONTHS})\b|\b(?:19|20)\d{{2}}\b|\d{{1,2}}[/.-]\d{{1,2}}", re.I)
+_TODAY = re.compile(r"\b(today|tonight|this (morning|afternoon|evening))\b", re.I)
+_YESTERDAY = re.compile(r"\b(yesterday|last night)\b", re.I)
+
+
+def _relative_day(words: str, article_date: str | None) -> str | None:
+    """A day named relative to the article's date: 'today', 'yesterday', or a weekday
+    ('on Saturday', 'by Tuesday evening', 'at 00:00 on Sunday'), which is the most
+    recent such day on or before the article's date, so "on Saturday" in an article
+    published on a Saturday is that very day ("last Saturday" then is a week earlier).
+    None when the words are not of that form; '' when they are but there is no date."""
+    if _CALENDAR.search(words):
+        return None  # "Saturday, Dec. 21": the calendar date decides
+    weekday = _WEEKDAYS.search(words)
+    if not (weekday or _TODAY.search(words) or _YESTERDAY.search(words)):
+        return None
+    if not article_date or re.search(r"\b(next|coming|following)\b", words, re.I):
+        return ""  # a future day is not an event date; never invent one
+    published = date.fromisoformat(article_date[:10])
+    if weekday:
+        target = _WEEKDAY_NAMES.index(weekday.group(1).lower())
+        back = (published.weekday() - target) % 7
+        if back == 0 and re.search(rf"\blast\s+{weekday.group(1)}", words, re.I):
+            back = 7
+        return (published - timedelta(days=back)).isoformat()
+    return (published - timedelta(days=1 if _YESTERDAY.search(words) else 0)).isoformat()
+
+
 def resolve_event_date(words: str | None, article_date: str | None) -> ResolvedDate:
     """Resolve the words that date an event, keeping their precision."""
     if not words or not words.strip():
         return ResolvedDate(text=None, date=None, precision="unknown")
     cleaned = re.sub(r"\s+", " ", _TIME_OF_DAY.sub(" ", words)).strip(" ,.")
-    # A weekday alone is relative to the article date, and always in the past.
-    if _WEEKDAYS.fullmatch(cleaned):
-        cleaned = f"last {cleaned}" if article_date else cleaned
     unknown = ResolvedDate(text=words, date=None, precision="unknown")
+    relative = _relative_day(cleaned, article_date)
+    if relative is not None:
+        return ResolvedDate(text=words, date=relative, precision="day") if relative else unknown
     if not cleaned:
         return unknown
     base_a, base_b = datetime(2001, 6, 15, 12), datetime(2011, 2, 9, 12)

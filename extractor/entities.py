@@ -219,6 +219,8 @@ def _acronym_with_descriptors(name: str) -> str | None:
     """'GNA forces', 'NPA guerrillas', 'the TPLF leadership': one acronym and only
     lower-case words around it name what the acronym names."""
     words = _PARENTHESIS.sub("", name).split()
+    if words and words[0].lower() in ("the", "a", "an"):
+        words = words[1:]
     capitals = [w for w in words if is_acronym(w.rstrip("'s\u2019"))]
     others = [w for w in words if w not in capitals]
     if len(capitals) == 1 and others and all(w[:1].islower() for w in others):
@@ -228,6 +230,35 @@ def _acronym_with_descriptors(name: str) -> str | None:
 
 def acronym_key(name: str) -> str:
     return re.sub(r"^the\s+", "", name.strip(), flags=re.I).replace(".", "").upper()
+
+
+_NAME = (
+    r"(?:the\s+)?((?:[A-Z][\w'\u2019\-]*\s+(?:(?:of|the|and|for|de|la|del|al)\s+)*){0,6}"
+    r"[A-Z][\w'\u2019\-]*(?:\s+[a-z]+)?)"
+)
+_ALIAS_PATTERNS = [
+    re.compile(_NAME + r",\s+(?:also|better|widely|commonly|locally|formally)\s+known\s+as\s+" + _NAME),
+    re.compile(_NAME + r",\s+who\s+calls?\s+(?:themselves|itself)\s+" + _NAME),
+    re.compile(_NAME + r"\s+\((?:also\s+)?known\s+as\s+" + _NAME + r"\)"),
+    # "Khalifa Haftar, the commander of the self-styled Libyan National Army": a leader
+    # stands for the force he leads ("Haftar's forces").
+    re.compile(
+        _NAME + r",\s+(?:the\s+)?(?:commander|leader|head|chief|founder)\s+of\s+(?:the\s+)?(?:self-styled\s+)?" + _NAME
+    ),
+]
+
+
+def stated_aliases(text: str) -> list[tuple[str, str]]:
+    """Pairs of names an article states are one party: 'the Ansar Allah movement, better
+    known as the Houthis'; 'the TPLF's fighters, who call themselves the Tigray Defense
+    Forces'."""
+    pairs = []
+    for pattern in _ALIAS_PATTERNS:
+        for match in pattern.finditer(text):
+            first, second = (_PARENTHESIS.sub("", m).strip() for m in match.groups())
+            if first and second and fold(first) != fold(second):
+                pairs.append((first, second))
+    return pairs
 
 
 def defined_acronyms(text: str) -> dict[str, str]:
@@ -318,8 +349,29 @@ def resolve(
             return f"state:{country}", f"{name!r} names the state of {country}"
         return f"name:{core(name)}", None
 
-    generic: list[tuple[Mention, str]] = []
     state_reasons: dict[str, str] = {}
+
+    def name_key(name: str, article_id: str) -> str:
+        """The key of a specific (not generic) name, linked to what the article defines."""
+        acronym = _acronym_with_descriptors(name) or (acronym_key(name) if is_acronym(name) else None)
+        if acronym:
+            key = f"acronym:{acronym}"
+            links.find(key)
+            full = local_acronyms.get(article_id, {}).get(acronym)
+            if full:
+                target, why = base_key(full)
+                links.link(key, target, why or f"{acronym} is defined as {full!r} in article {article_id}")
+        else:
+            key, why = base_key(name)
+            if why:
+                state_reasons.setdefault(key, why)
+            links.find(key)
+        canonical = listed_alias(name)
+        if canonical is not None:
+            links.link(key, f"table:{canonical}", f"{name!r} is listed in parties.toml as {canonical!r}")
+        return key
+
+    generic: list[tuple[Mention, str]] = []
     for mention in mentions:
         folded = fold(mention.name)
         if folded in split:
@@ -332,25 +384,18 @@ def resolve(
             key_of[mention.rowid] = f"generic:{mention.article_id}:{folded}"
             links.find(key_of[mention.rowid])
             continue
-        acronym_in_name = _acronym_with_descriptors(mention.name)
-        if acronym_in_name or is_acronym(mention.name):
-            acronym = acronym_in_name or acronym_key(mention.name)
-            full = local_acronyms[mention.article_id].get(acronym)
-            key = f"acronym:{acronym}"
-            links.find(key)
-            if full:
-                target, why = base_key(full)
-                links.link(key, target, why or f"{acronym} is defined as {full!r} in article {mention.article_id}")
-            key_of[mention.rowid] = key
-            continue
-        key, why = base_key(mention.name)
-        if why:
-            state_reasons.setdefault(key, why)
-        links.find(key)
-        key_of[mention.rowid] = key
-        canonical = listed_alias(mention.name)
-        if canonical is not None:
-            links.link(key, f"table:{canonical}", f"{mention.name!r} is listed in parties.toml as {canonical!r}")
+        key_of[mention.rowid] = name_key(mention.name, mention.article_id)
+
+    # Other names an article says a party goes by: "X, better known as Y".
+    for article_id in by_article:
+        for first, second in stated_aliases(article_texts.get(article_id, "")):
+            if generic_kind(first) or generic_kind(second) or fold(first) in split or fold(second) in split:
+                continue
+            links.link(
+                name_key(first, article_id),
+                name_key(second, article_id),
+                f"article {article_id} says {first!r} is also known as {second!r}",
+            )
 
     # Acronyms used undefined: the one full name defined with them, or whose initials they are.
     names = {k[5:] for k in links.parent if k.startswith("name:")}
@@ -413,30 +458,29 @@ def _article_links(
         specific = [m for m in members if not key_of[m.rowid].startswith(("generic:", "split:"))]
         # A shortened name inside one longer name of the same article: 'Tigrayan forces'.
         cores = {core(m.name): m for m in specific if not key_of[m.rowid].startswith(("state:", "acronym:"))}
+        named = set(cores) | {core(n) for pair in stated_aliases(texts.get(article_id, "")) for n in pair}
         for short, mention in cores.items():
             stems = {w[:5] for w in short.split() if w not in CONNECTORS}
-            longer = [c for c in cores if c != short and stems and stems <= {w[:5] for w in c.split()}]
+            longer = [c for c in named if c != short and stems and stems <= {w[:5] for w in c.split()}]
             longer = [c for c in longer if links.find(f"name:{c}") != links.find(key_of[mention.rowid])]
             if len(longer) == 1 and len(short.split()) < len(longer[0].split()):
                 links.link(key_of[mention.rowid], f"name:{longer[0]}", f"{mention.name!r} shortens {longer[0]!r}")
         for mention, kind in generic_by_article.get(article_id, []):
+            # The sides of the article's truce claims (not mediators, not callers).
             candidates: dict[str, str] = {}  # root -> a name it has in this article
             for m in specific:
                 root = links.find(key_of[m.rowid])
                 is_state = links.is_state(root)
-                if (
-                    m.role != "mediator"
-                    and (kind == "state") == is_state
-                    and _kind_of([m.name], is_state) != "organisation"
-                ):
+                side = m.role in ("party", "recipient") and _kind_of([m.name], is_state) != "organisation"
+                if side and (kind == "state") == is_state:
                     candidates.setdefault(root, m.name)
             if kind == "state" and not candidates:
                 for country in states_named_in(texts.get(article_id, "")):
                     candidates.setdefault(links.find(f"state:{country}"), f"the state forces of {country}")
-            if kind == "state" and not candidates and "army" in fold(mention.name):
+            if kind == "state" and not candidates and "army" in fold(mention.name).split():
                 for m in specific:  # "the army" of an article about a non-state "... Army"
                     root = links.find(key_of[m.rowid])
-                    if "army" in fold(m.name) and not links.is_state(root):
+                    if "army" in fold(m.name).split() and not links.is_state(root):
                         candidates.setdefault(root, m.name)
             if len(candidates) == 1:
                 ((root, target),) = candidates.items()

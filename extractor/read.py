@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 import frontmatter
@@ -81,9 +82,14 @@ def make_article(text: str, source: str, max_chars: int = DEFAULT_MAX_CHARS, **m
 def _iso_date(value: object, source: str) -> str:
     text = str(value).strip()
     found = detect_dateline(text) or (text[:10] if re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", text) else None)
-    if found is None:
-        raise ArticleError(f"{source}: cannot read the published date {text!r}; use YYYY-MM-DD.")
-    return found
+    try:
+        return date.fromisoformat(found).isoformat() if found else _no_date(source, text)
+    except ValueError:
+        return _no_date(source, text)
+
+
+def _no_date(source: str, text: str) -> str:
+    raise ArticleError(f"{source}: cannot read the published date {text!r}; use a real date as YYYY-MM-DD.")
 
 
 def _first_line(text: str) -> str | None:

@@ -53,9 +53,19 @@ def test_existence_truce_in_effect_against_a_denial():
     assert isinstance(outcome, Finding) and outcome.type == "existence"
 
 
-def test_status_in_effect_against_ended_at_the_same_time():
-    outcome = compare(claim("a", "in_effect"), claim("b", "end"))
+def test_status_extended_against_ended_at_the_same_time():
+    outcome = compare(claim("a", "extension"), claim("b", "end"))
     assert isinstance(outcome, Finding) and outcome.type == "status"
+
+
+def test_status_holding_after_it_ended():
+    outcome = compare(claim("a", "in_effect", lo=DAY + 2, hi=DAY + 2), claim("b", "end"))
+    assert isinstance(outcome, Finding) and outcome.type == "status"
+
+
+def test_holding_then_ending_on_one_day_is_sequence():
+    # "holding on Sunday afternoon" and "expired at 7 p.m. on Sunday" can both be true.
+    assert compare(claim("a", "in_effect"), claim("b", "end")) is None
 
 
 def test_status_without_dates_is_left_to_the_model():
@@ -82,11 +92,12 @@ def test_terms_different_durations(first, second):
     assert first.text in outcome.reason and second.text in outcome.reason
 
 
-def test_terms_different_conditions():
+def test_conditions_in_other_words_are_left_to_the_model_not_flagged():
+    # Seed 004 words one condition, a US withdrawal, three ways: not a terms conflict.
     a = claim("a", "offer", conditions=('all American-led forces withdraw within an "acceptable timeframe"',))
     b = claim("b", "agreement", conditions=("a scheduled US withdrawal to be determined at a later date",))
     outcome = compare(a, b)
-    assert isinstance(outcome, Finding) and outcome.type == "terms" and "conditions differ" in outcome.reason
+    assert isinstance(outcome, Ambiguous) and "conditions worded differently" in outcome.reason
 
 
 def test_scope_local_request_against_organisation_wide_denial_is_partial():
@@ -206,10 +217,11 @@ def test_seed_conflicts(demo_db):
     assert found[(dillon_tv, dillon_twitter)]["type"] == "retraction"
     assert found[(dillon_twitter, amiri)]["type"] == "existence"
     militia_terms = [r for (a, b), r in found.items() if a.startswith("1080fbab4ad5d903")]
-    assert len(militia_terms) >= 5 and {r["type"] for r in militia_terms} == {"terms"}
+    assert len(militia_terms) == 4 and {r["type"] for r in militia_terms} == {"terms"}
     reasons = " ".join(r["reason"] for r in militia_terms)
     for duration in ("open-ended", "at least two months", "until the end of the American election"):
         assert duration in reasons
+    assert "conditions" not in reasons  # one withdrawal condition in three wordings
     denial = "3344c0298934e01d-5"
     scope = [r for (a, b), r in found.items() if denial in (a, b)]
     assert scope and all(r["type"] == "scope" and r["severity"] == "partial" for r in scope)

@@ -107,10 +107,29 @@ def test_other_relative_day_expressions(words, expected):
     assert (result.date, result.precision) == (expected, "day")
 
 
-def test_a_weekday_named_in_an_article_from_that_weekday_is_in_the_past():
-    # 2020-10-12 is a Monday; "on Monday" is reported as past, not the article's own day.
-    result = resolve_event_date("on Monday", "2020-10-12")
-    assert result.date == "2020-10-05"
+def test_a_weekday_named_in_an_article_from_that_weekday_is_that_day():
+    # 2020-10-12 is a Monday: news style says "on Monday" for the day of publication.
+    assert resolve_event_date("on Monday", "2020-10-12").date == "2020-10-12"
+    assert resolve_event_date("late on Monday", "2020-10-12").date == "2020-10-12"
+    assert resolve_event_date("last Monday", "2020-10-12").date == "2020-10-05"
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("at 9 a.m. Moscow time (0600 GMT) on Tuesday", "2022-09-13"),
+        ("By Tuesday evening", "2022-09-13"),
+        ("at 00:00 local time on Sunday (2200 GMT on Saturday)", "2022-09-11"),
+        ("As of today", "2022-09-14"),
+    ],
+)
+def test_a_weekday_inside_longer_words_is_resolved_against_the_article_date(words, expected):
+    # 2022-09-14 is a Wednesday.
+    assert resolve_event_date(words, "2022-09-14").date == expected
+
+
+def test_a_weekday_without_an_article_date_stays_unknown():
+    assert resolve_event_date("on Saturday", None).precision == "unknown"
 
 
 def test_last_week_has_week_precision():

@@ -252,10 +252,10 @@ def test_live_record_writes_a_recording_that_replays_to_the_same_scores(
 
 
 def test_scores_below_the_thresholds_exit_with_status_one(seeds_copy: Path, tmp_path: Path):
-    (seeds_copy / "thresholds.toml").write_text("[crosscheck-only]\nconflicts_precision = 0.99\n", "utf-8")
+    (seeds_copy / "thresholds.toml").write_text("[crosscheck-only]\nentities_resolved = 0.999\n", "utf-8")
     result = _invoke("eval", str(seeds_copy), "--crosscheck-only", "--db", str(tmp_path / "e.db"))
     assert result.exit_code == 1
-    assert "conflicts_precision is 0.75, below the threshold 0.99" in result.output
+    assert "entities_resolved is 0." in result.output and "below the threshold 0.999" in result.output
 
 
 def test_load_suite_refuses_an_article_without_gold(seeds_copy: Path):

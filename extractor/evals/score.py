@@ -21,7 +21,7 @@ from datetime import date
 from rapidfuzz import fuzz
 
 from extractor.canonical import normalise_name
-from extractor.conflicts import CONFLICT_TYPES
+from extractor.conflicts import CONFLICT_TYPES, iso_days
 from extractor.evals.suite import GoldClaim, Suite, SuiteArticle
 from extractor.schema import CLAIM_KINDS
 
@@ -180,11 +180,8 @@ def _duration_correct(gold: GoldClaim, predicted: PredictedClaim) -> bool:
     if not predicted.has_duration:
         return False
     d = gold.duration
-    return (
-        (d.iso8601 or None) == (predicted.duration_iso or None)
-        and d.bound == predicted.duration_bound
-        and d.open_ended == bool(predicted.duration_open_ended)
-    )
+    same_length = iso_days(d.iso8601) == iso_days(predicted.duration_iso)  # P7D = P1W, PT72H = P3D
+    return same_length and d.bound == predicted.duration_bound and d.open_ended == bool(predicted.duration_open_ended)
 
 
 def date_matches(gold: str | None, predicted: str | None, precision: str) -> bool:

@@ -39,6 +39,7 @@ from sqlite_utils import Database
 
 from extractor import store
 from extractor.canonical import listed_alias, party_root
+from extractor.errors import NotFoundError
 from extractor.gazetteer import fold, state_of, states_named_in
 
 CONNECTORS = frozenset({"of", "the", "and", "for", "de", "la", "del", "des", "du", "al", "el", "y", "et", "in"})
@@ -559,5 +560,33 @@ def resolve_entities(db: Database) -> list[Entity]:
     return entities
 
 
-def record_decision(db: Database, action: str, name: str, other: str | None = None) -> None:
-    db["entity_decisions"].insert({"action": action, "name": name, "other": other, "created_at": store.now()})
+def name_for(db: Database, name_or_id: str) -> str:
+    """A party name as written for an entity id or a name; one clear sentence if neither."""
+    row = db.execute("SELECT aliases FROM entities WHERE id = ?", [name_or_id]).fetchone()
+    if row:
+        return json.loads(row[0])[0]
+    wanted = fold(name_or_id)
+    for (name,) in db.execute("SELECT DISTINCT name FROM parties"):
+        if fold(name) == wanted:
+            return name
+    raise NotFoundError(f"No entity or party is named {name_or_id!r}; `truce entities` lists them.")
+
+
+def merge(db: Database, first: str, second: str) -> None:
+    """The analyst says two entities (ids or names) are one; kept across re-resolution."""
+    a, b = name_for(db, first), name_for(db, second)
+    db["entity_decisions"].insert({"action": "merge", "name": a, "other": b, "created_at": store.now()})
+
+
+def split(db: Database, name: str) -> None:
+    """The analyst says a name as written is its own entity; automatic links skip it."""
+    db["entity_decisions"].insert({"action": "split", "name": name_for(db, name), "created_at": store.now()})
+
+
+def query_entities(db: Database) -> list[dict]:
+    return [
+        {**row, "aliases": json.loads(row["aliases"]), "evidence": json.loads(row["evidence"] or "[]")}
+        for row in db.query(
+            "SELECT id, name, kind, mentions, aliases, side, evidence FROM entities ORDER BY mentions DESC, id"
+        )
+    ]

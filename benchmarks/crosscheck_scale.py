@@ -1,5 +1,9 @@
 """Cross-check at corpus scale: synthetic claim sets with planted conflicts.
 
+The planted pairs name their parties two ways (a country's army and its demonym's
+armed forces; an armed group's full name and an acronym defined only in the other
+article's text), so entity resolution must link them for the conflict to be found.
+
     python benchmarks/crosscheck_scale.py [--sizes 1000 10000 100000] [--seed 7]
 
 For each size it builds a database of synthetic claims (background claims that are
@@ -25,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from extractor.crosscheck import run_crosscheck  # noqa: E402
 from extractor.store import open_db  # noqa: E402
 
-BACKGROUND_KINDS = ["talks", "request", "offer", "agreement", "in_effect", "declaration", "extension"]
+# No offers: an offer soon after an agreement between the same sides is a walk-back signal now.
+BACKGROUND_KINDS = ["talks", "request", "agreement", "in_effect", "declaration", "extension"]
 PLANTED_TYPES = ["existence", "status", "terms", "scope", "retraction"]
 START = date(2014, 1, 1)
 
@@ -59,6 +64,24 @@ def _claim(cid: str, article: str, kind: str, day: date | None, **extra) -> dict
     }
 
 
+# Each planted pair names its two sides differently in its two claims, as two outlets
+# would: a state's forces by country and by demonym, an armed group by its full name
+# and by an acronym that only the second article's text defines.
+COUNTRIES = [("Ethiopia", "Ethiopian"), ("Sudan", "Sudanese"), ("Colombia", "Colombian"), ("Mali", "Malian"),
+             ("Mozambique", "Mozambican"), ("Nigeria", "Nigerian"), ("Myanmar", "Burmese"), ("Yemen", "Yemeni"),
+             ("Libya", "Libyan"), ("Somalia", "Somali"), ("Chad", "Chadian"), ("Niger", "Nigerien")]  # fmt: skip
+GROUP_WORDS = ["Kasari", "Dorran", "Velmor", "Ostra", "Tambe", "Quill", "Barsa", "Nemor", "Ulwe", "Zerin"]
+
+
+def _planted_names(index: int) -> tuple[list[str], list[str], str]:
+    """Names of the two sides in claim a, in claim b, and claim b's article text."""
+    country, demonym = COUNTRIES[index % len(COUNTRIES)]
+    group = f"{GROUP_WORDS[index % len(GROUP_WORDS)]} {index} Liberation Front"
+    acronym = f"{GROUP_WORDS[index % len(GROUP_WORDS)][0]}{index}LF"
+    text = f"Fighting between the army and the {group} ({acronym}) went on, officials said."
+    return [f"{country}'s army", group], [f"the {demonym} armed forces", acronym], text
+
+
 def _planted(index: int, kind: str) -> list[dict]:
     """Two claims that conflict in the given way, on their own pair of parties."""
     day = START + timedelta(days=index % 3650)
@@ -66,8 +89,8 @@ def _planted(index: int, kind: str) -> list[dict]:
     if kind == "existence":
         first = _claim(a, f"pa{index}", "in_effect", day, speaker=f"speaker {index}a")
         second = _claim(b, f"pb{index}", "denial", day, factuality="negated", speaker=f"speaker {index}b")
-    elif kind == "status":
-        first = _claim(a, f"pa{index}", "in_effect", day, speaker=f"speaker {index}a")
+    elif kind == "status":  # said to hold two days after it was said to have ended
+        first = _claim(a, f"pa{index}", "in_effect", day + timedelta(days=2), speaker=f"speaker {index}a")
         second = _claim(b, f"pb{index}", "end", day, speaker=f"speaker {index}b")
     elif kind == "terms":
         first = _claim(
@@ -96,9 +119,9 @@ def _planted(index: int, kind: str) -> list[dict]:
         second = _claim(
             b, f"pb{index}", "denial", day, scope="organisation-wide", factuality="negated", speaker=f"speaker {index}b"
         )
-    else:  # retraction: one speaker, two statements
+    else:  # retraction: one speaker, two statements in two outlets
         first = _claim(a, f"pa{index}", "in_effect", day, speaker=f"speaker {index}")
-        second = _claim(b, f"pa{index}", "denial", day, factuality="negated", speaker=f"speaker {index}")
+        second = _claim(b, f"pb{index}", "denial", day, factuality="negated", speaker=f"speaker {index}")
     return [first, second]
 
 
@@ -106,14 +129,14 @@ def build(db_path: Path, size: int, rng: random.Random) -> set[tuple[str, str, s
     """Write `size` claims; returns the planted conflicts (claim_a, claim_b, type)."""
     db = open_db(db_path)
     planted_pairs = max(size // 100, 5)
-    claims, parties, planted = [], [], set()
+    claims, parties, planted, texts = [], [], set(), {}
     for index in range(planted_pairs):
         kind = PLANTED_TYPES[index % len(PLANTED_TYPES)]
         pair = _planted(index, kind)
         claims += pair
         planted.add((pair[0]["id"], pair[1]["id"], kind))
-        for claim in pair:
-            parties += [(claim["id"], f"Planted {index} North"), (claim["id"], f"Planted {index} South")]
+        names_a, names_b, texts[pair[1]["article_id"]] = _planted_names(index)
+        parties += [(pair[0]["id"], name) for name in names_a] + [(pair[1]["id"], name) for name in names_b]
     groups = [f"Armed group {i}" for i in range(120)]
     side_pairs = [tuple(rng.sample(groups, 2)) for _ in range(600)]
     for index in range(size - len(claims)):
@@ -135,7 +158,7 @@ def build(db_path: Path, size: int, rng: random.Random) -> set[tuple[str, str, s
             (
                 {
                     "id": a,
-                    "text": "",
+                    "text": texts.get(a, ""),
                     "published": "2024-12-31" if a.startswith("bga") and int(a[3:]) % 2 else None,
                     "added_at": "2026-01-01",
                 }

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -131,6 +132,7 @@ AGREED_KINDS = frozenset({"agreement", "in_effect", "declaration"})
 NEW_TRUCE_KINDS = frozenset({"agreement", "declaration"})
 REACH = {"local": 1, "regional": 2, "national": 3, "organisation-wide": 3}
 SPEAKER_SIMILARITY = 90.0
+WALK_BACK_DAYS = 7  # "only offered" this soon after "agreed" contradicts it; later it may be a new offer
 
 
 def when(claim: ClaimFacts) -> int | None:
@@ -144,12 +146,14 @@ def same_speaker(a: ClaimFacts, b: ClaimFacts) -> bool:
     article, so they never meet across articles."""
     if a.speaker is None or b.speaker is None:
         return False
-    if a.speaker == b.speaker:
-        return True
-    if ":" in a.speaker or ":" in b.speaker or min(len(a.speaker.split()), len(b.speaker.split())) < 2:
+    return a.speaker == b.speaker or _similar_names(*sorted((a.speaker, b.speaker)))
+
+
+@lru_cache(maxsize=65536)
+def _similar_names(x: str, y: str) -> bool:
+    if ":" in x or ":" in y or min(len(x.split()), len(y.split())) < 2:
         return False
-    last_a, last_b = a.speaker.split()[-1], b.speaker.split()[-1]
-    return fuzz.token_set_ratio(a.speaker, b.speaker) >= SPEAKER_SIMILARITY and fuzz.ratio(last_a, last_b) >= 80
+    return fuzz.token_set_ratio(x, y) >= SPEAKER_SIMILARITY and fuzz.ratio(x.split()[-1], y.split()[-1]) >= 80
 
 
 def _one_statement(a: ClaimFacts, b: ClaimFacts) -> bool:
@@ -201,7 +205,9 @@ def _side_keys(sides: frozenset[str]) -> list[frozenset[str]]:
 
 
 def _retraction(a: ClaimFacts, b: ClaimFacts, timeline: Timeline) -> Finding | None:
-    if not same_speaker(a, b) or _one_statement(a, b):
+    kinds = {a.kind, b.kind}
+    walk_back = not a.negated and not b.negated and bool(kinds & EXISTENCE_KINDS) and "offer" in kinds
+    if not (a.negated != b.negated or walk_back) or not same_speaker(a, b) or _one_statement(a, b):
         return None
     if a.negated != b.negated:
         said, denied = (b, a) if a.negated else (a, b)
@@ -214,12 +220,11 @@ def _retraction(a: ClaimFacts, b: ClaimFacts, timeline: Timeline) -> Finding | N
             f"and denies it ({denied.channel or 'another statement'})",
             "same speaker asserts then negates",
         )
-    # A walk-back without a negation: agreed or in effect, later only offered or asked.
-    kinds = {a.kind, b.kind}
-    if a.negated or not kinds & EXISTENCE_KINDS or not kinds & CALL_KINDS:
-        return None
+    # A walk-back without a negation: agreed or in effect, later "only proposed" (an
+    # offer). A later request is not one: asking for a truce to be extended or respected
+    # presupposes it.
     strong, weak = (a, b) if a.kind in EXISTENCE_KINDS else (b, a)
-    if weak.kind not in CALL_KINDS or when(strong) is None or when(weak) is None or when(weak) < when(strong):
+    if weak.kind != "offer" or when(strong) is None or when(weak) is None or when(weak) < when(strong):
         return None
     return Finding(
         "retraction",
@@ -297,8 +302,8 @@ def _status(a: ClaimFacts, b: ClaimFacts, timeline: Timeline) -> Finding | Ambig
         same_days = a.dated and b.dated and _overlap_days(a, b)
         # A truce holds until it ends: held and ended on one day is sequence, held after
         # it ended is not; an extension and an expiry at the same time contradict.
-        if holding.kind == "in_effect" and same_days:
-            return None
+        if holding.kind == "in_effect" and (same_days or _after(ended, holding)):
+            return None  # it held, then it ended
         if same_days or undated_together or _after(holding, ended):
             return Finding(
                 "status",
@@ -320,6 +325,8 @@ def _status(a: ClaimFacts, b: ClaimFacts, timeline: Timeline) -> Finding | Ambig
         return Ambiguous(f"{_who(agreed)} reports {_a(agreed.kind)}; {_who(offered)} only an offer, order unknown")
     if t_offered <= t_agreed or timeline.ended_between(agreed.sides & offered.sides, t_agreed - 1, t_offered):
         return None  # sequence: offered before, or offered again after the truce ended
+    if t_offered - t_agreed > WALK_BACK_DAYS:
+        return Ambiguous(f"{_who(agreed)} reports {_a(agreed.kind)}; weeks later {_who(offered)} reports an offer")
     return Finding(
         "status",
         "medium",

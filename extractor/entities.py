@@ -33,6 +33,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 from sqlite_utils import Database
@@ -104,6 +105,7 @@ _ACRONYM_AFTER = re.compile(
 _ACRONYM_BEFORE = re.compile(
     r"\b([A-Z][A-Z0-9\-]{1,9})\s+\(((?:[A-Z][\w'\u2019\-]*\s*(?:(?:de|of|the|la|del|y)\s+)*){2,8})\)"
 )
+_QUALIFIED = re.compile(r"^(?:the\s+)?\S+-(?:backed|led|aligned|allied|based|linked|affiliated)\s+", re.I)
 _QUALIFIER = re.compile(r"-(backed|led|aligned|allied|based|linked|affiliated)$", re.I)
 _PARENTHESIS = re.compile(r"\s*\(([^)]*)\)\s*$")
 FUZZY_WORD = 85.0
@@ -169,10 +171,12 @@ class _Links:
 # --- names ------------------------------------------------------------------------------
 
 
-def _words(name: str) -> list[str]:
-    return [w for w in fold(name).replace("-", " ").split(" ") if w]
+@lru_cache(maxsize=65536)
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in fold(name).replace("-", " ").split(" ") if w)
 
 
+@lru_cache(maxsize=65536)
 def core(name: str) -> str:
     """The name reduced for comparison: folded, no 'the', no trailing descriptors,
     singular words."""
@@ -182,6 +186,7 @@ def core(name: str) -> str:
     return " ".join(w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith("ss") else w for w in words)
 
 
+@lru_cache(maxsize=65536)
 def initials(name: str) -> str:
     return "".join(w[0] for w in _words(name) if w not in CONNECTORS).upper()
 
@@ -192,6 +197,7 @@ GROUP_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=65536)
 def generic_kind(name: str) -> str | None:
     """'state' or 'group' when the name is only a generic back-reference: a generic
     phrase ('the army', 'the paramilitary group'), or lower-case words around a generic
@@ -211,11 +217,17 @@ def generic_kind(name: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def is_acronym(name: str) -> bool:
+    """'TPLF', 'U.S.', 'M23', 'FAMa' (at most one lower-case letter)."""
     text = re.sub(r"^the\s+", "", name.strip(), flags=re.I).replace(".", "")
-    return bool(re.fullmatch(r"[A-Z][A-Z0-9\-]{1,9}", text)) and any(c.isalpha() for c in text)
+    if not re.fullmatch(r"[A-Z][A-Za-z0-9\-]{1,9}", text):
+        return False
+    upper, lower = sum(c.isupper() for c in text), sum(c.islower() for c in text)
+    return lower <= 1 and upper >= max(2, lower + 1) or (lower == 0 and upper >= 1 and any(c.isdigit() for c in text))
 
 
+@lru_cache(maxsize=65536)
 def _acronym_with_descriptors(name: str) -> str | None:
     """'GNA forces', 'NPA guerrillas', 'the TPLF leadership': one acronym and only
     lower-case words around it name what the acronym names."""
@@ -229,8 +241,9 @@ def _acronym_with_descriptors(name: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def acronym_key(name: str) -> str:
-    return re.sub(r"^the\s+", "", name.strip(), flags=re.I).replace(".", "").upper()
+    return re.sub(r"^the\s+", "", name.strip(), flags=re.I).replace(".", "")
 
 
 _NAME = (
@@ -256,7 +269,8 @@ def stated_aliases(text: str) -> list[tuple[str, str]]:
     pairs = []
     for pattern in _ALIAS_PATTERNS:
         for match in pattern.finditer(text):
-            first, second = (_PARENTHESIS.sub("", m).strip() for m in match.groups())
+            # "Yesterday the Ansar Allah movement": the name starts after the last "the".
+            first, second = (re.split(r"\bthe\s+", _PARENTHESIS.sub("", m))[-1].strip() for m in match.groups())
             if first and second and fold(first) != fold(second):
                 pairs.append((first, second))
     return pairs
@@ -354,6 +368,9 @@ def resolve(
 
     def name_key(name: str, article_id: str) -> str:
         """The key of a specific (not generic) name, linked to what the article defines."""
+        unqualified = _QUALIFIED.sub("", name)
+        if unqualified != name and any(w[:1].isupper() for w in unqualified.split()):
+            name = unqualified  # "Rwanda-backed M23" names M23; "Iran-backed groups" stays whole
         acronym = _acronym_with_descriptors(name) or (acronym_key(name) if is_acronym(name) else None)
         if acronym:
             key = f"acronym:{acronym}"
@@ -409,8 +426,8 @@ def resolve(
         targets = {base_key(full)[0] for full in global_acronyms.get(acronym, ())}
         if len(targets) == 1:
             links.link(key, targets.pop(), f"{acronym} is defined as {sorted(global_acronyms[acronym])[0]!r}")
-        elif not targets and len(by_initials.get(acronym.replace("-", ""), ())) == 1:
-            (full,) = by_initials[acronym.replace("-", "")]
+        elif not targets and len(by_initials.get(acronym.replace("-", "").upper(), ())) == 1:
+            (full,) = by_initials[acronym.replace("-", "").upper()]
             links.link(key, f"name:{full}", f"{acronym} are the initials of {full!r}")
 
     _fuzzy_links(sorted(names), links)
@@ -461,6 +478,8 @@ def _article_links(
         cores = {core(m.name): m for m in specific if not key_of[m.rowid].startswith(("state:", "acronym:"))}
         named = set(cores) | {core(n) for pair in stated_aliases(texts.get(article_id, "")) for n in pair}
         for short, mention in cores.items():
+            if len(short.split()) != 1:
+                continue  # "Sudan Liberation Army" is a name of its own, not a short "Sudan People's ..."
             stems = {w[:5] for w in short.split() if w not in CONNECTORS}
             longer = [c for c in named if c != short and stems and stems <= {w[:5] for w in c.split()}]
             longer = [c for c in longer if links.find(f"name:{c}") != links.find(key_of[mention.rowid])]

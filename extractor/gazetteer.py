@@ -74,12 +74,13 @@ def states_named_in(text: str) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower-case ASCII letters, digits and spaces: 'Bogotá' -> 'bogota'."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = text.replace("\u2019", "'").replace("'s ", " ").replace("s' ", "s ")
-    text = re.sub(r"'s$", "", text)
+    text = re.sub(r"'s$", "", text).replace("'", "")  # Ta'ang = Taang
     text = re.sub(r"[^a-z0-9 -]+", " ", text.replace(".", ""))
     return re.sub(r"\s+", " ", text).strip()
 
@@ -126,6 +127,7 @@ def without_the(words: str) -> str:
     return " ".join(w for w in words.split(" ") if w != "the")
 
 
+@lru_cache(maxsize=65536)
 def state_of(name: str) -> str | None:
     """The country whose state (forces or government) these words name, if they do:
     a country term alone, or followed by a state head ('army', 'armed forces' ...), or

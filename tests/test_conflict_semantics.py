@@ -1,0 +1,238 @@
+"""The conflict rules pair by pair, on a war the seeds never mention (the army and the
+Rapid Support Forces in Sudan; a regional truce in North Kivu): walk-back retractions,
+existence by presupposition, sequence, terms only within one arrangement, status for a
+later "only offered", and scope for denials of another reach."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from extractor.conflicts import Ambiguous, ClaimFacts, Duration, Finding, Timeline, compare
+
+DAY = date(2023, 5, 20).toordinal()
+SIDES = frozenset({"sudan", "rapid-support-forces"})
+MANSURI = "yahya al-mansuri"
+
+
+def claim(cid: str, kind: str = "in_effect", **fields) -> ClaimFacts:
+    base = dict(
+        id=cid,
+        article_id="art-" + cid,
+        kind=kind,
+        negated=kind == "denial",
+        scope="unknown",
+        sides=SIDES,
+        places=frozenset(),
+        lo=DAY,
+        hi=DAY,
+        speaker="speaker " + cid,
+        speaker_label="Speaker " + cid,
+        channel=None,
+        duration=None,
+        conditions=(),
+    )
+    base.update(fields)
+    return ClaimFacts(**base)
+
+
+def on(day: int) -> dict:
+    """Dated `day` days after DAY."""
+    return {"lo": DAY + day, "hi": DAY + day}
+
+
+def dur(text: str, days: float | None = None, bound: str = "none", open_ended: bool = False) -> Duration:
+    return Duration(text, days, bound, open_ended)
+
+
+def finding(outcome, kind: str) -> bool:
+    return isinstance(outcome, Finding) and outcome.type == kind
+
+
+# --- retraction: a walk-back without a negation ---------------------------------------------------
+
+
+def test_same_speaker_saying_agreement_then_only_an_offer_is_a_retraction():
+    agreed = claim("a", "agreement", speaker=MANSURI, channel="TV interview", **on(1))
+    offered = claim("b", "offer", speaker=MANSURI, channel="phone call", **on(2))
+    outcome = compare(agreed, offered)
+    assert finding(outcome, "retraction")
+    assert "TV interview" in outcome.reason and "phone call" in outcome.reason
+
+
+def test_same_speaker_offering_first_then_agreeing_is_progress_not_a_retraction():
+    offered = claim("a", "offer", speaker=MANSURI, channel="TV interview", **on(1))
+    agreed = claim("b", "agreement", speaker=MANSURI, channel="phone call", **on(2))
+    outcome = compare(offered, agreed)
+    assert not finding(outcome, "retraction")
+    assert outcome is None
+
+
+def reported(day: int) -> dict:
+    """Undated: known only from an article published `day` days after DAY."""
+    return {"dated": False, "said": DAY + day, "lo": DAY + day - 30, "hi": DAY + day}
+
+
+def test_a_walk_back_is_ordered_by_publication_day_when_the_claims_are_undated():
+    agreed = claim("a", "agreement", speaker=MANSURI, **reported(1))
+    offered = claim("b", "offer", speaker=MANSURI, **reported(2))
+    assert finding(compare(agreed, offered), "retraction")
+    offered_first = claim("c", "offer", speaker=MANSURI, **reported(1))
+    agreed_later = claim("d", "agreement", speaker=MANSURI, **reported(2))
+    assert compare(offered_first, agreed_later) is None
+
+
+def test_agreement_and_offer_within_one_statement_of_one_speaker_are_no_retraction():
+    agreed = claim("a", "agreement", speaker=MANSURI, article_id="one", channel="press conference")
+    offered = claim("b", "offer", speaker=MANSURI, article_id="one", channel="press conference")
+    assert compare(agreed, offered) is None
+
+
+@pytest.mark.parametrize("other", ["yahya al-mansoori", "yahia al-mansouri", "gen yahya al-mansuri"])
+def test_spelling_variants_of_the_speakers_name_are_one_speaker(other):
+    agreed = claim("a", "agreement", speaker=MANSURI, channel="TV", **on(1))
+    offered = claim("b", "offer", speaker=other, channel="phone", **on(2))
+    assert finding(compare(agreed, offered), "retraction")
+
+
+@pytest.mark.parametrize("other", ["khalid al-mansuri", "ahmed al-mansuri", "yahya al-mahdi"])
+def test_two_people_sharing_a_surname_or_first_name_are_two_speakers(other):
+    agreed = claim("a", "agreement", speaker=MANSURI, channel="TV", **on(1))
+    offered = claim("b", "offer", speaker=other, channel="phone", **on(2))
+    assert not finding(compare(agreed, offered), "retraction")
+
+
+# --- existence by presupposition and sequence ---------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["violation", "extension"])
+def test_a_violation_or_extension_presupposes_the_truce_a_denial_denies(kind):
+    outcome = compare(claim("a", kind), claim("b", "denial"))
+    assert finding(outcome, "existence") and outcome.severity == "high"
+
+
+def test_a_denial_dated_before_an_agreement_is_sequence_not_a_conflict():
+    assert compare(claim("a", "denial", **on(0)), claim("b", "agreement", **on(3))) is None
+
+
+def test_a_denial_dated_after_an_agreement_is_an_existence_conflict():
+    assert finding(compare(claim("a", "denial", **on(3)), claim("b", "agreement", **on(0))), "existence")
+
+
+def test_a_truce_in_effect_after_a_denial_conflicts_unless_a_new_agreement_came_between():
+    denial, holding = claim("a", "denial", **on(0)), claim("b", "in_effect", **on(5))
+    assert finding(compare(denial, holding), "existence")
+    assert finding(compare(denial, holding, Timeline([denial, holding])), "existence")
+    earlier = claim("c", "agreement", **on(-2))
+    assert finding(compare(denial, holding, Timeline([denial, holding, earlier])), "existence")
+    between = claim("d", "agreement", **on(2))
+    assert compare(denial, holding, Timeline([denial, holding, between])) is None
+
+
+def test_a_truce_said_to_hold_since_a_day_after_the_denial_began_after_it():
+    denial = claim("a", "denial", **on(0))
+    holding = claim("b", "in_effect", when_words="since Friday", **on(3))
+    assert compare(denial, holding) is None
+
+
+# --- terms: only within one arrangement -----------------------------------------------------------
+
+
+def test_a_requested_72_hours_and_an_agreed_seven_days_are_not_a_terms_conflict():
+    asked = claim("a", "request", duration=dur("72 hours", 3, "exact"))
+    agreed = claim("b", "agreement", duration=dur("seven-day", 7, "exact"))
+    assert compare(asked, agreed) is None
+
+
+def test_an_offer_made_before_the_agreement_is_not_its_terms():
+    offered = claim("a", "offer", duration=dur("72 hours", 3, "exact"), **on(0))
+    agreed = claim("b", "agreement", duration=dur("seven-day", 7, "exact"), **on(2))
+    assert not finding(compare(offered, agreed), "terms")
+    assert compare(offered, agreed) is None
+
+
+def test_two_accounts_of_one_agreement_with_10_days_and_open_ended_are_a_terms_conflict():
+    ten_days = claim("a", "agreement", duration=dur("10-day", 10, "exact"))
+    open_ended = claim("b", "agreement", duration=dur("open-ended", open_ended=True))
+    outcome = compare(ten_days, open_ended)
+    assert finding(outcome, "terms")
+    assert "10-day" in outcome.reason and "open-ended" in outcome.reason
+
+
+def test_a_local_pause_and_a_regional_agreement_are_not_one_arrangement():
+    pause = claim("a", "agreement", scope="local", duration=dur("10-day", 10, "exact"))
+    regional = claim("b", "agreement", scope="regional", duration=dur("open-ended", open_ended=True))
+    assert compare(pause, regional) is None
+
+
+def test_conditions_in_other_words_are_ambiguous_never_a_finding():
+    a = claim("a", "agreement", conditions=("RSF fighters leave civilian homes in Khartoum",))
+    b = claim("b", "agreement", conditions=("the army pulls its artillery back from the capital",))
+    outcome = compare(a, b)
+    assert isinstance(outcome, Ambiguous) and "conditions worded differently" in outcome.reason
+
+
+# --- status --------------------------------------------------------------------------------------
+
+
+def test_an_agreement_against_a_third_partys_later_offer_is_a_status_conflict():
+    agreed = claim("a", "agreement", **on(1))
+    offered = claim("b", "offer", proposers=frozenset({"igad"}), **on(4))
+    outcome = compare(agreed, offered)
+    assert finding(outcome, "status") and outcome.severity == "medium"
+
+
+def test_a_side_offering_the_truce_it_agreed_to_is_no_conflict():
+    agreed = claim("a", "agreement", **on(1))
+    offered = claim("b", "offer", proposers=frozenset({"rapid-support-forces"}), **on(4))
+    assert compare(agreed, offered) is None
+
+
+def test_an_offer_dated_before_the_agreement_is_sequence():
+    offered = claim("a", "offer", proposers=frozenset({"igad"}), **on(1))
+    agreed = claim("b", "agreement", **on(4))
+    assert compare(offered, agreed) is None
+
+
+def test_in_effect_and_ended_on_the_same_day_is_sequence():
+    assert compare(claim("a", "in_effect"), claim("b", "end")) is None
+
+
+def test_extended_and_ended_on_the_same_day_is_a_status_conflict():
+    assert finding(compare(claim("a", "extension"), claim("b", "end")), "status")
+
+
+# --- scope ---------------------------------------------------------------------------------------
+
+
+def test_no_truce_in_one_town_against_a_regional_agreement_is_a_partial_scope_conflict():
+    local_denial = claim("a", "denial", scope="local", places=frozenset({"rutshuru"}))
+    regional = claim("b", "agreement", scope="regional", places=frozenset({"north", "kivu"}))
+    outcome = compare(local_denial, regional)
+    assert finding(outcome, "scope")
+    assert outcome.severity == "partial"
+
+
+def test_no_truce_in_one_town_against_a_truce_said_of_no_place_is_a_partial_scope_conflict():
+    local_denial = claim("a", "denial", scope="local", places=frozenset({"rutshuru"}))
+    outcome = compare(local_denial, claim("b", "agreement"))
+    assert finding(outcome, "scope") and outcome.severity == "partial"
+
+
+def test_a_violation_against_a_wider_denial_is_existence_not_scope():
+    violation = claim("a", "violation", scope="local", places=frozenset({"rutshuru"}))
+    denial = claim("b", "denial", scope="regional")
+    outcome = compare(violation, denial)
+    assert finding(outcome, "existence")
+
+
+def test_no_truce_in_one_town_before_a_regional_agreement_is_sequence():
+    local_denial = claim("a", "denial", scope="local", places=frozenset({"rutshuru"}), **on(0))
+    regional = claim("b", "agreement", scope="regional", **on(3))
+    assert compare(local_denial, regional) is None
+
+
+def test_a_truce_that_held_and_ended_later_is_sequence_not_a_question():
+    held, ended = claim("a", "in_effect", lo=DAY, hi=DAY), claim("b", "end", lo=DAY + 3, hi=DAY + 3)
+    assert compare(held, ended) is None

@@ -18,6 +18,7 @@ class PartyEntry:
     groups: tuple[str, ...]
 
 
+@lru_cache(maxsize=65536)
 def normalise_name(name: str) -> str:
     """Lower-case, drop dots, apostrophe variants and a leading 'the'."""
     text = name.replace("\u2019", "'").replace(".", "").lower()
@@ -57,6 +58,7 @@ def lookup(name: str) -> PartyEntry | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def listed_alias(name: str) -> str | None:
     """The canonical name when the whole name is one of the table's aliases."""
     entry = _table()[0].get(normalise_name(name))

@@ -426,8 +426,18 @@ def _terms(a: ClaimFacts, b: ClaimFacts, timeline: Timeline) -> Finding | Ambigu
 RULES = (_retraction, _scope, _existence, _status, _terms)
 
 
+def _may_differ(a: ClaimFacts, b: ClaimFacts) -> bool:
+    """Whether a rule could flag two claims that are both negated or both not."""
+    kinds = {a.kind, b.kind}
+    return bool(
+        kinds & ENDED_KINDS or "offer" in kinds or (a.duration and b.duration) or (a.conditions and b.conditions)
+    )
+
+
 def compare(a: ClaimFacts, b: ClaimFacts, timeline: Timeline | None = None) -> Finding | Ambiguous | None:
     """The first rule that flags the pair; else the first ambiguity; else None."""
+    if a.negated == b.negated and not _may_differ(a, b):
+        return None  # the common case at scale, decided before anything costlier
     if not same_event(a, b):
         return None
     timeline = timeline or Timeline()

@@ -147,7 +147,7 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
                 speaker_label=name or description or "an unnamed source",
                 channel=channel,
                 duration=Duration(d_text, iso_days(d_iso), d_bound or "none", bool(d_open)) if d_text else None,
-                conditions=tuple(json.loads(conditions)),
+                conditions=tuple(json.loads(conditions)) if conditions and conditions != "[]" else (),
                 dated=event_date is not None,
                 said=date.fromisoformat(published[:10]).toordinal() if published else None,
                 proposers=frozenset(proposers.get(claim_id, ())),

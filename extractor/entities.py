@@ -366,8 +366,17 @@ def resolve(
 
     state_reasons: dict[str, str] = {}
 
+    memo: dict[tuple[str, str | None], str] = {}
+
     def name_key(name: str, article_id: str) -> str:
-        """The key of a specific (not generic) name, linked to what the article defines."""
+        """The key of a specific (not generic) name, linked to what the article defines
+        (worked out once per name, and per article for acronyms)."""
+        local = article_id if local_acronyms.get(article_id) else None
+        if (name, local) not in memo:
+            memo[(name, local)] = _name_key(name, article_id)
+        return memo[(name, local)]
+
+    def _name_key(name: str, article_id: str) -> str:
         unqualified = _QUALIFIED.sub("", name)
         if unqualified != name and any(w[:1].isupper() for w in unqualified.split()):
             name = unqualified  # "Rwanda-backed M23" names M23; "Iran-backed groups" stays whole

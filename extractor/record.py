@@ -40,7 +40,7 @@ from extractor.store import open_db
 ROOT = Path(__file__).resolve().parent.parent
 FAULTS = ROOT / "tests" / "cassettes" / "faults"
 SUITES = ROOT / "evals" / "suites"
-SMOLLM_CASSETTE = ROOT / "tests" / "cassettes" / "smollm2" / "seeds_001_000.yaml"
+SMOLLM_CASSETTE = SUITES / "seeds" / "recordings" / "smollm2-135m.yaml"
 SMOLLM_MODEL = "SmolLM2-135M-Instruct"
 SEED = {
     name: project_path(SEED_ARTICLES) / name

@@ -262,3 +262,13 @@ def test_load_suite_refuses_an_article_without_gold(seeds_copy: Path):
     (seeds_copy / "gold" / "002_ed97429882ecb2bf.json").unlink()
     with pytest.raises(SuiteError, match="these articles have no gold file: 002_ed97429882ecb2bf.txt"):
         load_suite(seeds_copy)
+
+
+def test_a_recording_of_part_of_a_suite_is_scored_on_its_articles_only():
+    run = run_eval(load_suite(SEEDS), recording="smollm2-135m")
+    summary = run.summary()
+    assert summary["articles"] == 2  # seeds 001 and 000
+    assert summary["claims"]["gold"] == 9
+    assert summary["conflicts"]["gold"] == 3  # the scope conflicts inside seed 000
+    assert summary["grounding"]["invented_quotes_caught"] > 0  # SmolLM2 makes its quotes up
+    assert summary["claims"]["matched"] == 0

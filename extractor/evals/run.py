@@ -164,6 +164,8 @@ def run_eval(
                 save_recording_meta(target, live, label)
         else:
             chosen = suite.recording(recording or "reference")
+            if chosen.articles:
+                suite = suite.subset(chosen.articles)
             mode, model, prompt_hash, name = "replay", chosen.model, extraction_prompt_hash(), chosen.name
             with cassette(chosen.cassette):
                 failed = _extract(db, suite, ModelClient(recording_settings(chosen)), concurrency=1)

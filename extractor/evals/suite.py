@@ -120,6 +120,7 @@ class Recording:
     cassette: Path
     settings: dict  # model, mode, max_tokens, validation_retries ... as recorded
     label: str
+    articles: list[str] | None = None  # the article stems it covers, when not all of them
 
     @property
     def model(self) -> str:
@@ -154,6 +155,30 @@ class Suite:
     def hard_negatives(self) -> list[GoldPair]:
         return [p for item in self.articles for p in item.gold.hard_negatives]
 
+    def subset(self, stems: list[str]) -> Suite:
+        """The suite restricted to some articles (a recording that covers only those);
+        pairs that name a claim of another article are left out."""
+        unknown = sorted(set(stems) - {a.stem for a in self.articles})
+        if unknown:
+            raise SuiteError(f"The suite {self.name} has no article {unknown[0]}.")
+        kept = [a for a in self.articles if a.stem in stems]
+        inside = {a.claim_key(c.id) for a in kept for c in a.gold.claims}
+
+        def within(pairs: list) -> list:
+            return [p for p in pairs if p.a in inside and p.b in inside]
+
+        articles = [
+            SuiteArticle(
+                a.stem,
+                a.article,
+                a.gold.model_copy(
+                    update={"conflicts": within(a.gold.conflicts), "hard_negatives": within(a.gold.hard_negatives)}
+                ),
+            )
+            for a in kept
+        ]
+        return Suite(self.path, self.name, articles, self.thresholds, self.recordings)
+
     def recording(self, name: str) -> Recording:
         if name not in self.recordings:
             known = ", ".join(sorted(self.recordings)) or "none"
@@ -179,7 +204,9 @@ def _read_recordings(folder: Path) -> dict[str, Recording]:
         if not meta_path.exists():
             raise SuiteError(f"{cassette} has no {meta_path.name} saying which model and settings recorded it.")
         meta = json.loads(meta_path.read_text("utf-8"))
-        recordings[cassette.stem] = Recording(cassette.stem, cassette, meta.get("settings", {}), meta.get("label", ""))
+        recordings[cassette.stem] = Recording(
+            cassette.stem, cassette, meta.get("settings", {}), meta.get("label", ""), meta.get("articles")
+        )
     return recordings
 
 

@@ -33,7 +33,6 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from rapidfuzz import fuzz
 from sqlite_utils import Database
@@ -42,72 +41,23 @@ from extractor import store
 from extractor.canonical import listed_alias, party_root
 from extractor.errors import NotFoundError
 from extractor.gazetteer import fold, state_of, states_named_in
+from extractor.names import (
+    CONNECTORS,
+    DESCRIPTORS,
+    ORGANISATION_WORDS,
+    PARENTHESIS,
+    QUALIFIED,
+    acronym_key,
+    acronym_with_descriptors,
+    core,
+    defined_acronyms,
+    generic_kind,
+    initials,
+    is_acronym,
+    stated_aliases,
+    words_of,
+)
 
-CONNECTORS = frozenset({"of", "the", "and", "for", "de", "la", "del", "des", "du", "al", "el", "y", "et", "in"})
-DESCRIPTORS = frozenset(
-    {"rebels", "rebel", "fighters", "militants", "militia", "militias", "movement", "group", "forces", "force"}
-)
-STATE_GENERICS = frozenset(
-    {
-        "army",
-        "military",
-        "armed forces",
-        "troops",
-        "soldiers",
-        "government",
-        "government forces",
-        "government troops",
-        "federal troops",
-        "federal forces",
-        "federal government",
-        "junta",
-        "junta forces",
-        "military junta",
-        "regime",
-        "regime forces",
-        "security forces",
-        "authorities",
-        "state forces",
-        "national army",
-    }
-)
-GROUP_GENERICS = frozenset(
-    {
-        "militia",
-        "militias",
-        "rebels",
-        "rebel forces",
-        "rebel fighters",
-        "rebel group",
-        "insurgents",
-        "paramilitary",
-        "paramilitaries",
-        "paramilitary group",
-        "paramilitary forces",
-        "group",
-        "armed group",
-        "movement",
-        "fighters",
-        "militants",
-        "alliance",
-        "guerrillas",
-        "guerrilla",
-        "guerrilla group",
-    }
-)
-ORGANISATION_WORDS = frozenset(
-    {"union", "nations", "council", "committee", "church", "commission", "community", "mission", "envoy", "mediators"}
-)
-_ACRONYM_AFTER = re.compile(
-    r"((?:[A-Z0-9][\w'\u2019.\-]*\s+(?:(?:of|the|and|for|de|la|del|des|du|al|el|y|et)\s+)*){0,8}"
-    r"[A-Z0-9][\w'\u2019\-]*)\s+\(([A-Z][A-Za-z0-9\-]{1,9})\)"
-)
-_ACRONYM_BEFORE = re.compile(
-    r"\b([A-Z][A-Z0-9\-]{1,9})\s+\(((?:[A-Z][\w'\u2019\-]*\s*(?:(?:de|of|the|la|del|y)\s+)*){2,8})\)"
-)
-_QUALIFIED = re.compile(r"^(?:the\s+)?\S+-(?:backed|led|aligned|allied|based|linked|affiliated)\s+", re.I)
-_QUALIFIER = re.compile(r"-(backed|led|aligned|allied|based|linked|affiliated)$", re.I)
-_PARENTHESIS = re.compile(r"\s*\(([^)]*)\)\s*$")
 FUZZY_WORD = 85.0
 FUZZY_NAME = 90.0
 
@@ -171,146 +121,13 @@ class _Links:
 # --- names ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=65536)
-def _words(name: str) -> tuple[str, ...]:
-    return tuple(w for w in fold(name).replace("-", " ").split(" ") if w)
-
-
-@lru_cache(maxsize=65536)
-def core(name: str) -> str:
-    """The name reduced for comparison: folded, no 'the', no trailing descriptors,
-    singular words."""
-    words = [w for w in _words(name) if w != "the"]
-    while len(words) > 1 and words[-1] in DESCRIPTORS:
-        words.pop()
-    return " ".join(w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith("ss") else w for w in words)
-
-
-@lru_cache(maxsize=65536)
-def initials(name: str) -> str:
-    return "".join(w[0] for w in _words(name) if w not in CONNECTORS).upper()
-
-
-STATE_WORDS = frozenset({"army", "military", "troops", "soldiers", "government", "junta", "regime", "police"})
-GROUP_WORDS = frozenset(
-    {"rebels", "rebel", "militia", "militias", "fighters", "insurgents", "guerrillas", "militants", "paramilitary"}
-)
-
-
-@lru_cache(maxsize=65536)
-def generic_kind(name: str) -> str | None:
-    """'state' or 'group' when the name is only a generic back-reference: a generic
-    phrase ('the army', 'the paramilitary group'), or lower-case words around a generic
-    word ('an army patrol', 'government troops')."""
-    words = [w for w in _words(name) if w not in ("the", "a", "an")]
-    joined = " ".join(words)
-    if joined in STATE_GENERICS:
-        return "state"
-    if joined in GROUP_GENERICS:
-        return "group"
-    written = name.split()[1:] if name[:1].isupper() and name.split()[0].lower() in ("the", "a", "an") else name.split()
-    if written and all(w[:1].islower() for w in written):
-        if set(words) & GROUP_WORDS:
-            return "group"
-        if set(words) & STATE_WORDS:
-            return "state"
-    return None
-
-
-@lru_cache(maxsize=65536)
-def is_acronym(name: str) -> bool:
-    """'TPLF', 'U.S.', 'M23', 'FAMa' (at most one lower-case letter)."""
-    text = re.sub(r"^the\s+", "", name.strip(), flags=re.I).replace(".", "")
-    if not re.fullmatch(r"[A-Z][A-Za-z0-9\-]{1,9}", text):
-        return False
-    upper, lower = sum(c.isupper() for c in text), sum(c.islower() for c in text)
-    return lower <= 1 and upper >= max(2, lower + 1) or (lower == 0 and upper >= 1 and any(c.isdigit() for c in text))
-
-
-@lru_cache(maxsize=65536)
-def _acronym_with_descriptors(name: str) -> str | None:
-    """'GNA forces', 'NPA guerrillas', 'the TPLF leadership': one acronym and only
-    lower-case words around it name what the acronym names."""
-    words = _PARENTHESIS.sub("", name).split()
-    if words and words[0].lower() in ("the", "a", "an"):
-        words = words[1:]
-    capitals = [w for w in words if is_acronym(w.rstrip("'s\u2019"))]
-    others = [w for w in words if w not in capitals]
-    if len(capitals) == 1 and others and all(w[:1].islower() for w in others):
-        return acronym_key(capitals[0].rstrip("'s\u2019"))
-    return None
-
-
-@lru_cache(maxsize=65536)
-def acronym_key(name: str) -> str:
-    return re.sub(r"^the\s+", "", name.strip(), flags=re.I).replace(".", "")
-
-
-_NAME = (
-    r"(?:the\s+)?((?:[A-Z][\w'\u2019\-]*\s+(?:(?:of|the|and|for|de|la|del|al)\s+)*){0,6}"
-    r"[A-Z][\w'\u2019\-]*(?:\s+[a-z]+)?)"
-)
-_ALIAS_PATTERNS = [
-    re.compile(_NAME + r",\s+(?:also|better|widely|commonly|locally|formally)\s+known\s+as\s+" + _NAME),
-    re.compile(_NAME + r",\s+who\s+calls?\s+(?:themselves|itself)\s+" + _NAME),
-    re.compile(_NAME + r"\s+\((?:also\s+)?known\s+as\s+" + _NAME + r"\)"),
-    # "Khalifa Haftar, the commander of the self-styled Libyan National Army": a leader
-    # stands for the force he leads ("Haftar's forces").
-    re.compile(
-        _NAME + r",\s+(?:the\s+)?(?:commander|leader|head|chief|founder)\s+of\s+(?:the\s+)?(?:self-styled\s+)?" + _NAME
-    ),
-]
-
-
-def stated_aliases(text: str) -> list[tuple[str, str]]:
-    """Pairs of names an article states are one party: 'the Ansar Allah movement, better
-    known as the Houthis'; 'the TPLF's fighters, who call themselves the Tigray Defense
-    Forces'."""
-    pairs = []
-    for pattern in _ALIAS_PATTERNS:
-        for match in pattern.finditer(text):
-            # "Yesterday the Ansar Allah movement": the name starts after the last "the".
-            first, second = (re.split(r"\bthe\s+", _PARENTHESIS.sub("", m))[-1].strip() for m in match.groups())
-            if first and second and fold(first) != fold(second):
-                pairs.append((first, second))
-    return pairs
-
-
-def defined_acronyms(text: str) -> dict[str, str]:
-    """Acronyms an article defines: 'Rapid Support Forces (RSF)', 'ELN (Ejército de
-    Liberación Nacional)'. The full name is trimmed to the words whose initials spell
-    the acronym when there are such words; otherwise the last run of capitalised words."""
-    found: dict[str, str] = {}
-    for match in _ACRONYM_AFTER.finditer(text):
-        words, acronym = match.group(1).split(), match.group(2)
-        full = None
-        for start in range(len(words) - 1, -1, -1):
-            if words[start].lower() in CONNECTORS:
-                continue
-            if initials(" ".join(words[start:])) == acronym.replace("-", "").upper():
-                full = " ".join(words[start:])
-                break
-        if full is None:
-            run: list[str] = []
-            for word in reversed(words):
-                if not word[0].isupper() and not word[0].isdigit() or _QUALIFIER.search(word):
-                    break  # "Rwanda-backed" qualifies the name, it is not part of it
-                run.insert(0, word)
-            full = " ".join(run) if len(run) >= 2 else None
-        if full:
-            found.setdefault(acronym, full)
-    for match in _ACRONYM_BEFORE.finditer(text):
-        found.setdefault(match.group(1), match.group(2).strip())
-    return found
-
-
 # --- resolution ----------------------------------------------------------------------
 
 
 def _kind_of(names: list[str], state: bool) -> str:
     if state:
         return "state"
-    words = {w for name in names for w in _words(name)}
+    words = {w for name in names for w in words_of(name)}
     if words & ORGANISATION_WORDS:
         return "organisation"
     if words & (DESCRIPTORS | {"army", "front", "brigade", "brigades", "alliance", "militia", "rebels"}):
@@ -349,16 +166,16 @@ def resolve(
     for article_id in by_article:
         defined = defined_acronyms(article_texts.get(article_id, ""))
         for mention in by_article[article_id]:
-            inner = _PARENTHESIS.search(mention.name)
+            inner = PARENTHESIS.search(mention.name)
             if inner and is_acronym(inner.group(1)):  # the name as the claim gives it wins
-                defined[acronym_key(inner.group(1))] = _PARENTHESIS.sub("", mention.name)
+                defined[acronym_key(inner.group(1))] = PARENTHESIS.sub("", mention.name)
         local_acronyms[article_id] = defined
         for acronym, full in defined.items():
             global_acronyms[acronym].add(full)
 
     def base_key(name: str) -> tuple[str, str | None]:
         """The key of a specific name, and the reason when it is a state force."""
-        name = _PARENTHESIS.sub("", name) or name
+        name = PARENTHESIS.sub("", name) or name
         country = state_of(name)
         if country:
             return f"state:{country}", f"{name!r} names the state of {country}"
@@ -377,10 +194,10 @@ def resolve(
         return memo[(name, local)]
 
     def _name_key(name: str, article_id: str) -> str:
-        unqualified = _QUALIFIED.sub("", name)
+        unqualified = QUALIFIED.sub("", name)
         if unqualified != name and any(w[:1].isupper() for w in unqualified.split()):
             name = unqualified  # "Rwanda-backed M23" names M23; "Iran-backed groups" stays whole
-        acronym = _acronym_with_descriptors(name) or (acronym_key(name) if is_acronym(name) else None)
+        acronym = acronym_with_descriptors(name) or (acronym_key(name) if is_acronym(name) else None)
         if acronym:
             key = f"acronym:{acronym}"
             links.find(key)
@@ -445,11 +262,10 @@ def resolve(
     for decision in decisions:
         if decision["action"] == "merge":
             a, b = fold(decision["name"]), fold(decision["other"])
-            keys_a = [key_of[m.rowid] for m in mentions if fold(m.name) == a]
-            keys_b = [key_of[m.rowid] for m in mentions if fold(m.name) == b]
-            for x in keys_a[:1]:
-                for y in keys_b[:1]:
-                    links.link(x, y, f"merged by the analyst: {decision['name']!r} = {decision['other']!r}")
+            key_a = next((key_of[m.rowid] for m in mentions if fold(m.name) == a), None)
+            key_b = next((key_of[m.rowid] for m in mentions if fold(m.name) == b), None)
+            if key_a and key_b:
+                links.link(key_a, key_b, f"merged by the analyst: {decision['name']!r} = {decision['other']!r}")
     return _entities(mentions, key_of, links, state_reasons)
 
 
@@ -538,7 +354,7 @@ def _entities(
         keys = keys_of_root[root]
         state = next((k[6:] for k in sorted(keys) if k.startswith("state:")), None)
         specific = [n for n in counts if not generic_kind(n) and not is_acronym(n)] or list(counts)
-        name = state or _PARENTHESIS.sub("", max(specific, key=lambda n: (counts[n], len(n))))
+        name = state or PARENTHESIS.sub("", max(specific, key=lambda n: (counts[n], len(n))))
         slug = _slug(name)
         used[slug] += 1
         entity_id = slug if used[slug] == 1 else f"{slug}-{used[slug]}"

@@ -16,19 +16,11 @@ from truce_helpers import invoke, query
 from extractor import store
 from extractor.canonical import listed_alias
 from extractor.crosscheck import run_crosscheck
-from extractor.entities import (
-    Entity,
-    Mention,
-    core,
-    defined_acronyms,
-    generic_kind,
-    resolve,
-    resolve_entities,
-    stated_aliases,
-)
+from extractor.entities import Entity, Mention, resolve, resolve_entities
 from extractor.extract import ArticleExtractionResult, ground_claim
 from extractor.gazetteer import state_of
 from extractor.ground import NormalisedText
+from extractor.names import core, defined_acronyms, generic_kind, stated_aliases
 from extractor.read import make_article
 from extractor.schema import TruceClaim
 

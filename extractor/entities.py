@@ -55,6 +55,7 @@ from extractor.names import (
     initials,
     is_acronym,
     stated_aliases,
+    stated_members,
     words_of,
 )
 
@@ -241,6 +242,15 @@ def resolve(
                 f"article {article_id} says {first!r} is also known as {second!r}",
             )
 
+    # Members of a group an article names ("the Alliance, which groups A, B and C"): each
+    # stays its own entity, and the cross-check counts it on the group's side.
+    memberships: list[tuple[str, str, str]] = []
+    for article_id in by_article:
+        for member, group in stated_members(article_texts.get(article_id, "")):
+            if not (generic_kind(member) or generic_kind(group)):
+                reason = f"article {article_id} names {member!r} as a member of {group!r}"
+                memberships.append((name_key(member, article_id), name_key(group, article_id), reason))
+
     # Acronyms used undefined: the one full name defined with them, or whose initials they are.
     names = {k[5:] for k in links.parent if k.startswith("name:")}
     by_initials: dict[str, set[str]] = defaultdict(set)
@@ -266,7 +276,7 @@ def resolve(
             key_b = next((key_of[m.rowid] for m in mentions if fold(m.name) == b), None)
             if key_a and key_b:
                 links.link(key_a, key_b, f"merged by the analyst: {decision['name']!r} = {decision['other']!r}")
-    return _entities(mentions, key_of, links, state_reasons)
+    return _entities(mentions, key_of, links, state_reasons, memberships)
 
 
 def _fuzzy_links(names: list[str], links: _Links) -> None:
@@ -333,7 +343,11 @@ def _article_links(
 
 
 def _entities(
-    mentions: list[Mention], key_of: dict[int, str], links: _Links, state_reasons: dict[str, str]
+    mentions: list[Mention],
+    key_of: dict[int, str],
+    links: _Links,
+    state_reasons: dict[str, str],
+    memberships: list[tuple[str, str, str]],
 ) -> tuple[dict[int, str], list[Entity]]:
     groups: dict[str, list[Mention]] = defaultdict(list)
     for mention in mentions:
@@ -346,7 +360,13 @@ def _entities(
         reasons[links.find(a)].add(reason)
     for key, reason in state_reasons.items():
         reasons[links.find(key)].add(reason)
+    groups_of: dict[str, set[str]] = defaultdict(set)
+    for member, group, reason in memberships:
+        if links.find(member) != links.find(group):
+            groups_of[links.find(member)].add(links.find(group))
+            reasons[links.find(member)].add(reason)
     entity_of: dict[int, str] = {}
+    id_of_root: dict[str, str] = {}
     entities: list[Entity] = []
     used: Counter = Counter()
     for root, members in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
@@ -372,6 +392,12 @@ def _entities(
         )
         for mention in members:
             entity_of[mention.rowid] = entity_id
+        id_of_root[root] = entity_id
+    # A member of exactly one named group is on that group's side.
+    by_id = {e.id: e for e in entities}
+    for root, group_roots in groups_of.items():
+        if len(group_roots) == 1 and root in id_of_root and next(iter(group_roots)) in id_of_root:
+            by_id[id_of_root[root]].side = by_id[id_of_root[next(iter(group_roots))]].side
     return entity_of, entities
 
 

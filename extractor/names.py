@@ -208,3 +208,46 @@ def defined_acronyms(text: str) -> dict[str, str]:
     for match in _ACRONYM_BEFORE.finditer(text):
         found.setdefault(match.group(1), match.group(2).strip())
     return found
+
+
+_ONE = r"(?:the\s+)?([A-Z][\w'\u2019\-]*(?:\s+(?:of\s+|the\s+)*[A-Z0-9][\w'\u2019\-]*){0,7})(?:\s+\([^)]*\))?"
+_LIST = _ONE + r"(?:\s*,\s*" + _ONE + r")*(?:,?\s+and\s+" + _ONE + r")?"
+_MEMBER_PATTERNS = [
+    # "the Three Brotherhood Alliance, which groups the TNLA, the MNDAA and the AA"
+    re.compile(
+        _ONE + r",\s+(?:which\s+(?:groups|includes|brings\s+together)|made\s+up\s+of|comprising|composed\s+of"
+        r"|an\s+alliance\s+of|a\s+coalition\s+of)\s+(" + _LIST + ")"
+    ),
+    # "The groups, known together as the Three Brotherhood Alliance, are the MNDAA, the TNLA and the AA"
+    re.compile(r"known\s+together\s+as\s+" + _ONE + r",\s+are\s+(" + _LIST + ")"),
+]
+_MEMBER_OF = re.compile(
+    _ONE
+    + r"\s+is\s+(?:one\s+of\s+the\s+(?:\w+\s+)?members|a\s+member)\s+of\s+"
+    + _ONE
+    + r"(?:,\s+alongside\s+("
+    + _LIST
+    + "))?"
+)
+_LIST_ITEM = re.compile(_ONE)
+
+
+def _items(listed: str) -> list[str]:
+    return [m.group(1) for m in _LIST_ITEM.finditer(listed)]
+
+
+def stated_members(text: str) -> list[tuple[str, str]]:
+    """(member, group) pairs an article states: 'the Three Brotherhood Alliance, which
+    groups the TNLA, the MNDAA and the AA'; 'The TNLA is one of the three members of the
+    Three Brotherhood Alliance, alongside the MNDAA and the AA'."""
+    pairs = []
+    for pattern in _MEMBER_PATTERNS:
+        for match in pattern.finditer(text):
+            group = match.group(1)
+            pairs += [(member, group) for member in _items(match.group(match.lastindex or 2))]
+    for match in _MEMBER_OF.finditer(text):
+        group = match.group(2)
+        pairs.append((match.group(1), group))
+        if match.lastindex and match.lastindex >= 3 and match.group(3):
+            pairs += [(member, group) for member in _items(match.group(3))]
+    return [(m.strip(), g.strip()) for m, g in pairs if m.strip() and fold(m) != fold(g)]

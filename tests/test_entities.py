@@ -20,7 +20,7 @@ from extractor.entities import Entity, Mention, resolve, resolve_entities
 from extractor.extract import ArticleExtractionResult, ground_claim
 from extractor.gazetteer import state_of
 from extractor.ground import NormalisedText
-from extractor.names import core, defined_acronyms, generic_kind, stated_aliases
+from extractor.names import core, defined_acronyms, generic_kind, stated_aliases, stated_members
 from extractor.read import make_article
 from extractor.schema import TruceClaim
 
@@ -514,3 +514,17 @@ def test_a_qualified_name_and_a_mixed_case_acronym_resolve_to_what_the_article_d
     ids = one_article("FAMa", "Malian Armed Forces", "Rwanda-backed M23", "March 23 Movement", text=text)
     assert ids["FAMa"] == ids["Malian Armed Forces"] == "mali"
     assert ids["Rwanda-backed M23"] == ids["March 23 Movement"]
+
+
+def test_members_of_a_named_alliance_stay_entities_of_their_own_on_the_alliance_side():
+    text = (
+        "The Three Brotherhood Alliance, which groups the Ta'ang National Liberation Army (TNLA), "
+        "the Arakan Army (AA) and the Myanmar National Democratic Alliance Army (MNDAA), signed."
+    )
+    assert ("Arakan Army", "Three Brotherhood Alliance") in stated_members(text)
+    mentions = [Mention(1, "a", "TNLA", "party"), Mention(2, "a", "Three Brotherhood Alliance", "party")]
+    entity_of, entities = resolve(mentions, {"a": text})
+    by_id = {e.id: e for e in entities}
+    assert entity_of[1] != entity_of[2]
+    assert by_id[entity_of[1]].side == by_id[entity_of[2]].side
+    assert any("as a member of" in reason for reason in by_id[entity_of[1]].evidence)

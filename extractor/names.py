@@ -250,4 +250,8 @@ def stated_members(text: str) -> list[tuple[str, str]]:
         pairs.append((match.group(1), group))
         if match.lastindex and match.lastindex >= 3 and match.group(3):
             pairs += [(member, group) for member in _items(match.group(3))]
-    return [(m.strip(), g.strip()) for m, g in pairs if m.strip() and fold(m) != fold(g)]
+
+    def bare(name: str) -> str:
+        return re.sub(r"^the\s+", "", name.strip(), flags=re.I)
+
+    return [(bare(m), bare(g)) for m, g in pairs if m.strip() and fold(m) != fold(g)]

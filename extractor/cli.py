@@ -509,7 +509,7 @@ def eval_compare(suite_path, fmt, db_path) -> None:
         "prompt": lambda r: r["prompt_hash"] or "-",
         "claims P/R/F1": lambda r: "/".join(_score(r[k]) for k in ("claims_precision", "claims_recall", "claims_f1")),
         "conflicts P/R": lambda r: "/".join(_score(r[k]) for k in ("conflicts_precision", "conflicts_recall")),
-        "hard neg.": lambda r: str(r["hard_negatives_flagged"]),
+        "hard neg.": lambda r: str(r["max_hard_negatives_flagged"]),
         "entities": lambda r: _score(r["entities_resolved"]),
         "passed": lambda r: "-" if r["passed"] is None else ("yes" if r["passed"] else "no"),
     }

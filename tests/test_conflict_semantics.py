@@ -8,42 +8,22 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from truce_helpers import claim_facts, dur
 
-from extractor.conflicts import Ambiguous, ClaimFacts, Duration, Finding, Timeline, compare
+from extractor.conflicts import Ambiguous, ClaimFacts, Finding, Timeline, compare
 
 DAY = date(2023, 5, 20).toordinal()
 SIDES = frozenset({"sudan", "rapid-support-forces"})
 MANSURI = "yahya al-mansuri"
 
 
-def claim(cid: str, kind: str = "in_effect", **fields) -> ClaimFacts:
-    base = dict(
-        id=cid,
-        article_id="art-" + cid,
-        kind=kind,
-        negated=kind == "denial",
-        scope="unknown",
-        sides=SIDES,
-        places=frozenset(),
-        lo=DAY,
-        hi=DAY,
-        speaker="speaker " + cid,
-        speaker_label="Speaker " + cid,
-        channel=None,
-        duration=None,
-        conditions=(),
-    )
-    base.update(fields)
-    return ClaimFacts(**base)
+def claim(cid: str, kind: str = "in_effect", sides: frozenset[str] = SIDES, **fields) -> ClaimFacts:
+    return claim_facts(cid, kind, DAY, sides, **fields)
 
 
 def on(day: int) -> dict:
     """Dated `day` days after DAY."""
     return {"lo": DAY + day, "hi": DAY + day}
-
-
-def dur(text: str, days: float | None = None, bound: str = "none", open_ended: bool = False) -> Duration:
-    return Duration(text, days, bound, open_ended)
 
 
 def finding(outcome, kind: str) -> bool:

@@ -9,10 +9,11 @@ from datetime import date
 import httpx2
 import pytest
 from click.testing import CliRunner
+from truce_helpers import claim_facts, dur
 
 from extractor.adjudicate import adjudicate_pairs
 from extractor.cli import cli
-from extractor.conflicts import Ambiguous, ClaimFacts, Duration, Finding, compare
+from extractor.conflicts import Ambiguous, ClaimFacts, Finding, compare
 from extractor.crosscheck import candidate_pairs, query_conflicts, run_crosscheck
 from extractor.demo import run_demo
 from extractor.model import ModelClient, ModelSettings
@@ -20,29 +21,10 @@ from extractor.model import ModelClient, ModelSettings
 DAY = date(2020, 10, 10).toordinal()
 
 
-def claim(cid: str, kind: str = "in_effect", **fields) -> ClaimFacts:
-    base = dict(
-        id=cid,
-        article_id="art-" + cid,
-        kind=kind,
-        negated=kind == "denial",
-        scope="unknown",
-        sides=frozenset({"Peshmerga", "Iraqi forces"}),
-        places=frozenset(),
-        lo=DAY,
-        hi=DAY,
-        speaker="speaker " + cid,
-        speaker_label="Speaker " + cid,
-        channel=None,
-        duration=None,
-        conditions=(),
-    )
-    base.update(fields)
-    return ClaimFacts(**base)
-
-
-def dur(text: str, days: float | None = None, bound: str = "none", open_ended: bool = False) -> Duration:
-    return Duration(text, days, bound, open_ended)
+def claim(
+    cid: str, kind: str = "in_effect", sides: frozenset[str] = frozenset({"Peshmerga", "Iraqi forces"}), **fields
+) -> ClaimFacts:
+    return claim_facts(cid, kind, DAY, sides, **fields)
 
 
 # --- conflict types ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ import httpx2
 from click.testing import CliRunner, Result
 
 from extractor.cli import cli
+from extractor.conflicts import ClaimFacts, Duration
 from extractor.model import ModelClient, ModelSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,3 +107,30 @@ def mock_client(
     )
     record = waits.append if waits is not None else (lambda seconds: None)
     return ModelClient(settings, http_client=httpx2.Client(transport=httpx2.MockTransport(handler)), sleep=record)
+
+
+def claim_facts(cid: str, kind: str, day: int, sides: frozenset[str], **fields) -> ClaimFacts:
+    """What the cross-check knows of a claim, with defaults: dated `day`, by its own
+    speaker, in its own article, between `sides`."""
+    base = dict(
+        id=cid,
+        article_id="art-" + cid,
+        kind=kind,
+        negated=kind == "denial",
+        scope="unknown",
+        sides=sides,
+        places=frozenset(),
+        lo=day,
+        hi=day,
+        speaker="speaker " + cid,
+        speaker_label="Speaker " + cid,
+        channel=None,
+        duration=None,
+        conditions=(),
+    )
+    base.update(fields)
+    return ClaimFacts(**base)
+
+
+def dur(text: str, days: float | None = None, bound: str = "none", open_ended: bool = False) -> Duration:
+    return Duration(text, days, bound, open_ended)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from sqlite_utils import Database
 
 from extractor import store
-from extractor.evals.run import EvalRun
+from extractor.evals.run import EvalRun, headline
 
 
 def save_eval_run(db: Database, run: EvalRun) -> int:
@@ -49,20 +49,8 @@ def save_eval_run(db: Database, run: EvalRun) -> int:
 def compare_rows(db: Database, suite: str) -> Iterator[dict]:
     """Every stored eval run of a suite, oldest first, with its headline scores."""
     for row in db.query("SELECT * FROM eval_runs WHERE suite = ? ORDER BY id", [suite]):
-        scores = json.loads(row["scores"])
         yield {
-            "id": row["id"],
-            "started_at": row["started_at"],
-            "mode": row["mode"],
-            "recording": row["recording"],
-            "model": row["model"],
-            "prompt_hash": row["prompt_hash"],
-            "claims_precision": scores["claims"]["precision"],
-            "claims_recall": scores["claims"]["recall"],
-            "claims_f1": scores["claims"]["f1"],
-            "conflicts_precision": scores["conflicts"]["precision"],
-            "conflicts_recall": scores["conflicts"]["recall"],
-            "hard_negatives_flagged": scores["conflicts"]["hard_negatives"]["flagged"],
-            "entities_resolved": scores["entities"]["share"],
+            **{k: row[k] for k in ("id", "started_at", "mode", "recording", "model", "prompt_hash")},
+            **headline(json.loads(row["scores"])),
             "passed": None if row["passed"] is None else bool(row["passed"]),
         }

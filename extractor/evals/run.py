@@ -195,8 +195,9 @@ def run_eval(
     return run
 
 
-def _metric(summary: dict, name: str) -> float | None:
-    values = {
+def headline(summary: dict) -> dict[str, float | int | None]:
+    """The scores thresholds and `truce eval compare` speak of, by metric name."""
+    return {
         "claims_precision": summary["claims"]["precision"],
         "claims_recall": summary["claims"]["recall"],
         "claims_f1": summary["claims"]["f1"],
@@ -207,6 +208,10 @@ def _metric(summary: dict, name: str) -> float | None:
         "max_hard_negatives_flagged": summary["conflicts"]["hard_negatives"]["flagged"],
         "max_no_claim_spans_hit": summary["no_claim_spans"]["hit"],
     }
+
+
+def _metric(summary: dict, name: str) -> float | None:
+    values = headline(summary)
     if name not in values:
         raise SuiteError(f"thresholds.toml names an unknown metric {name!r}.")
     return values[name]

@@ -424,6 +424,7 @@ def eval_group() -> None:
 @click.option("--recording", help="Replay only this recording of the suite (default: every recording).")
 @click.option("--crosscheck-only", is_flag=True, help="Feed the gold claims to grounding, storage and cross-check.")
 @click.option("--record", "record_as", help="With --base-url/--model: save the exchanges as recordings/NAME.yaml.")
+@click.option("--record-note", help="What served the recording (server, weights), written into its header.")
 @model_options
 @click.option("--max-tokens", type=int, help="Cap on each answer's length (small local models).")
 @click.option("--reasks", default=2, show_default=True, help="Re-asks when an answer does not fit the schema.")
@@ -432,7 +433,7 @@ def eval_group() -> None:
 @click.option("--keep-db", type=click.Path(dir_okay=False, path_type=Path), help="Keep the extracted claims here.")
 @db_option(default=DEFAULT_EVAL_DB)
 def eval_run(
-    suite_path, recording, crosscheck_only, record_as, model, base_url, api_key, mode, timeout, retries,
+    suite_path, recording, crosscheck_only, record_as, record_note, model, base_url, api_key, mode, timeout, retries,
     concurrency, max_tokens, reasks, as_json, brief, keep_db, db_path,
 ) -> None:  # fmt: skip
     """Score a suite: replay its recordings, run a live model, or only the cross-check."""
@@ -453,7 +454,12 @@ def eval_run(
             max_tokens=max_tokens,
             validation_retries=reasks,
         )
-        runs = [run_eval(suite, live=settings, record_as=record_as, keep_db=keep_db, concurrency=concurrency)]
+        label = f"{record_note.strip()}\nmodel: {settings.model}" if record_note else None
+        runs = [
+            run_eval(
+                suite, live=settings, record_as=record_as, record_label=label, keep_db=keep_db, concurrency=concurrency
+            )
+        ]
     elif crosscheck_only:
         runs = [run_eval(suite, crosscheck_only=True, keep_db=keep_db)]
     else:

@@ -7,9 +7,11 @@ The `reference` recording serves the gold itself, so it must score 1.0 on claims
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from extractor.evals.run import run_eval
 from extractor.evals.suite import check_suite, load_suite
@@ -42,3 +44,18 @@ def test_crosscheck_only_meets_the_suite_thresholds(suite: Path):
     run = run_eval(load_suite(suite), crosscheck_only=True)
     assert run.thresholds_apply, f"thresholds.toml of {suite.name} has no [crosscheck-only] section"
     assert run.passed, run.threshold_failures
+
+
+@pytest.mark.parametrize(("suite", "recording"), RUNS, ids=[f"{s.name}-{r}" for s, r in RUNS])
+def test_every_recording_says_what_produced_it_and_holds_no_key(suite: Path, recording: str):
+    loaded = load_suite(suite).recording(recording)
+    text = loaded.cassette.read_text("utf-8")
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert f"# model: {loaded.model}" in " ".join(header) or any(f"model: {loaded.model}" in h for h in header)
+    interactions = yaml.safe_load(text)["interactions"]
+    assert interactions
+    assert {json.loads(i["request"]["body"])["model"] for i in interactions} == {loaded.model}
+    if loaded.model == "reference":
+        assert "not a model" in header[0]
+    lowered = text.lower()
+    assert "authorization" not in lowered and "bearer " not in lowered and "sk-" not in lowered

@@ -154,9 +154,8 @@ def run_eval(
             if target is not None:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.unlink(missing_ok=True)
-            label = (
-                f"Recorded from the server at {live.base_url or 'OpenAI'} running {live.model}.\nmodel: {live.model}"
-            )
+            server = live.base_url or "OpenAI"
+            label = record_label or f"Recorded from the server at {server} running {live.model}.\nmodel: {live.model}"
             context = cassette(target, record=True, label=label) if target else nullcontext()
             with context:
                 failed = _extract(db, suite, ModelClient(live), concurrency)

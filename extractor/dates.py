@@ -60,6 +60,11 @@ def detect_dateline(text: str, search_chars: int = 1500) -> str | None:
 
 
 _CALENDAR = re.compile(rf"\b(?:{_MONTHS})\b|\b(?:19|20)\d{{2}}\b|\d{{1,2}}[/.-]\d{{1,2}}", re.I)
+_CALENDAR_PHRASE = re.compile(  # case-sensitive: "May" the month, not "may" the verb
+    rf"\b(?:{_MONTHS})\.? \d{{1,2}}(?:, \d{{4}})?\b"
+    rf"|\b\d{{1,2}} (?:{_MONTHS})(?: \d{{4}})?\b"
+    rf"|\b(?:{_MONTHS})(?: \d{{4}})?\b"
+)
 _TODAY = re.compile(r"\b(today|tonight|this (morning|afternoon|evening))\b", re.I)
 _YESTERDAY = re.compile(r"\b(yesterday|last night)\b", re.I)
 
@@ -101,6 +106,12 @@ def resolve_event_date(words: str | None, article_date: str | None) -> ResolvedD
     base_a, base_b = datetime(2001, 6, 15, 12), datetime(2011, 2, 9, 12)
     first, second = _parse(cleaned, base_a), _parse(cleaned, base_b)
     if first.date_obj is None:
+        # "running from July 5 to July 19", "before the end of January": the first
+        # calendar phrase in the words dates the event.
+        phrase = _CALENDAR_PHRASE.search(cleaned)
+        if phrase and phrase.group(0) != cleaned:
+            found = resolve_event_date(phrase.group(0), article_date)
+            return ResolvedDate(text=words, date=found.date, precision=found.precision)
         return unknown
     # Relative when the base changes the answer, at the precision the words give.
     digits = {"year": 4, "month": 7}.get(first.period, 10)

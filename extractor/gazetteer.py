@@ -132,6 +132,8 @@ def state_of(name: str) -> str | None:
     """The country whose state (forces or government) these words name, if they do:
     a country term alone, or followed by a state head ('army', 'armed forces' ...), or
     a state head 'of' a country."""
+    if re.fullmatch(r"(?:the\s+)?[\w'\u2019-]+\s+Forces", name.strip(), flags=re.I) and "Forces" in name:
+        return None  # "Lebanese Forces" (capital F) is a party's name; "Iraqi forces" are the state's
     words = without_the(fold(name))
     terms = country_terms()
     if words in terms:

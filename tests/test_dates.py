@@ -246,3 +246,19 @@ def test_future_words_are_not_turned_into_a_past_date(words):
 @pytest.mark.parametrize(("words", "expected"), [("October 2017", "2017-10"), ("in 2019", "2019")])
 def test_month_or_year_with_its_year_needs_no_article_date(words, expected):
     assert resolve_event_date(words, None).date == expected
+
+
+@pytest.mark.parametrize(
+    ("words", "expected", "precision"),
+    [
+        ("running from July 5 to July 19", "2024-07-05", "day"),
+        ("before the end of January", "2024-01", "month"),
+    ],
+)
+def test_the_first_calendar_phrase_in_longer_words_dates_the_event(words, expected, precision):
+    result = resolve_event_date(words, "2024-07-15" if "July" in words else "2024-01-15")
+    assert (result.date, result.precision) == (expected, precision)
+
+
+def test_may_the_verb_is_not_a_month():
+    assert resolve_event_date("the talks may resume", "2020-01-01").precision == "unknown"

@@ -323,7 +323,9 @@ def _status(a: ClaimFacts, b: ClaimFacts, timeline: Timeline) -> Finding | Ambig
     t_agreed, t_offered = when(agreed), when(offered)
     if t_agreed is None or t_offered is None:
         return Ambiguous(f"{_who(agreed)} reports {_a(agreed.kind)}; {_who(offered)} only an offer, order unknown")
-    if t_offered < t_agreed or timeline.ended_between(agreed.sides & offered.sides, t_agreed - 1, t_offered):
+    # Same day: later only if the agreement is known just by its report's date (on or before).
+    not_later = t_offered < t_agreed or (t_offered == t_agreed and (agreed.dated or not offered.dated))
+    if not_later or timeline.ended_between(agreed.sides & offered.sides, t_agreed - 1, t_offered):
         return None  # sequence: offered before, or offered again after the truce ended
     if t_offered - t_agreed > WALK_BACK_DAYS:
         return Ambiguous(f"{_who(agreed)} reports {_a(agreed.kind)}; weeks later {_who(offered)} reports an offer")

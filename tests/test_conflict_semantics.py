@@ -216,3 +216,9 @@ def test_no_truce_in_one_town_before_a_regional_agreement_is_sequence():
 def test_a_truce_that_held_and_ended_later_is_sequence_not_a_question():
     held, ended = claim("a", "in_effect", lo=DAY, hi=DAY), claim("b", "end", lo=DAY + 3, hi=DAY + 3)
     assert compare(held, ended) is None
+
+
+def test_an_offer_dated_the_day_an_undated_agreement_was_reported_is_not_known_to_precede_it():
+    agreed = claim("a", "agreement", dated=False, said=DAY + 1, lo=DAY - 29, hi=DAY + 1)
+    offered = claim("b", "offer", proposers=frozenset({"china"}), **on(1))
+    assert finding(compare(agreed, offered), "status")

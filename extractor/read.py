@@ -81,7 +81,8 @@ def make_article(text: str, source: str, max_chars: int = DEFAULT_MAX_CHARS, **m
 
 def _iso_date(value: object, source: str) -> str:
     text = str(value).strip()
-    found = detect_dateline(text) or (text[:10] if re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", text) else None)
+    iso = re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", text)
+    found = text[:10] if iso else detect_dateline(text)  # an ISO date is read strictly: no day-month swap
     try:
         return date.fromisoformat(found).isoformat() if found else _no_date(source, text)
     except ValueError:

@@ -395,6 +395,15 @@ def test_extract_bad_published_override(seeds_dir, db_path, reference_url):
     assert "Error:" in result.output and "published date" in result.output
 
 
+@pytest.mark.parametrize("bad", ["2022-02-30", "2023-13-01"])
+def test_an_impossible_published_date_is_refused_before_any_model_call(seeds_dir, db_path, bad):
+    # Nothing listens on port 9: had a call been made, the error would be a connection error.
+    result = extract_cli([seeds_dir], db_path, "http://127.0.0.1:9/v1", "--published", bad)
+    assert_clear_failure(result)
+    assert f"cannot read the published date '{bad}'" in result.output
+    assert "connect" not in result.output
+
+
 def test_extract_server_not_running(db_path):
     # Nothing listens on port 9 of localhost: a connection error, reported per article.
     result = invoke(

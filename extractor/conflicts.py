@@ -34,7 +34,6 @@ EXISTENCE_KINDS = frozenset({"agreement", "declaration", "in_effect", "extension
 CALL_KINDS = frozenset({"request", "offer"})
 ENDED_KINDS = frozenset({"end"})
 BROAD_SCOPES = frozenset({"organisation-wide", "national"})
-NARROW_SCOPES = frozenset({"local", "regional"})
 CONDITION_SIMILARITY = 70.0  # token-set ratio below which two conditions differ
 
 

@@ -32,7 +32,8 @@ from extractor.schema import CLAIM_KINDS
 from extractor.show import render_claim
 
 DEFAULT_DB = "truce.db"
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Messages carry untrusted text (file names, a server's error text): plain text, never markup.
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class TruceGroup(click.Group):
@@ -83,9 +84,9 @@ def _progress_reporter(total: int, silent: bool) -> tuple[Progress | None, Calla
         if progress is not None and task is not None:
             progress.advance(task)
         if event.kind in ("failed", "read_failed"):
-            err.print(f"[red]failed[/red] {event.source}: {event.detail}")
+            err.print(Text.assemble(("failed", "red"), f" {event.source}: {event.detail}"))
         elif not silent and event.kind == "skipped":
-            err.print(f"skipped {event.source}: {event.detail} (use --force to redo)")
+            err.print(Text(f"skipped {event.source}: {event.detail} (use --force to redo)"))
 
     return progress, on_event
 
@@ -141,7 +142,7 @@ def _print_crosscheck(report: CrosscheckReport) -> None:
         line += f", {report.adjudicated} sent to the model"
     err.print(line + ".")
     for error in report.adjudication_errors:
-        err.print(f"[red]adjudication failed[/red] {error}")
+        err.print(Text.assemble(("adjudication failed", "red"), f" {error}"))
 
 
 @cli.command()

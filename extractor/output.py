@@ -11,6 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 FORMATS = ("table", "json", "nl", "csv")
 
@@ -69,7 +70,8 @@ def output_rows(
         table.add_column(name, overflow="fold")
     for row in rows:
         count += 1
-        table.add_row(*(str(getter(row) or "") for getter in table_columns.values()))
+        # Cells hold untrusted text (article words, a server's errors): never read as markup.
+        table.add_row(*(Text(str(getter(row) or "")) for getter in table_columns.values()))
     console = Console(width=max(Console().width, 160) if not sys.stdout.isatty() else None)
     if count:
         console.print(table)

@@ -476,3 +476,16 @@ def test_demo_twice_gives_the_same_database(tmp_path):
     assert len(second) == reference_claim_count()
     strip = [{k: v for k, v in c.items() if k not in ("created_at", "extraction_id")} for c in first]
     assert strip == [{k: v for k, v in c.items() if k not in ("created_at", "extraction_id")} for c in second]
+
+
+def test_untrusted_text_is_printed_as_text_not_markup(capsys):
+    # A server's error text or an article's words may look like rich markup.
+    from extractor.cli import _progress_reporter
+    from extractor.output import output_rows
+    from extractor.pipeline import Event
+
+    _, on_event = _progress_reporter(1, silent=True)
+    on_event(Event("failed", "a.txt", "HTTP 500 closing tag [/model] and a [redacted] key"))
+    assert "HTTP 500 closing tag [/model] and a [redacted] key" in capsys.readouterr().err
+    output_rows([{"summary": "He said [/b] and [bold]no[/bold]."}], None, {"summary": lambda r: r["summary"]})
+    assert "He said [/b] and [bold]no[/bold]." in capsys.readouterr().out

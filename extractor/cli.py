@@ -6,6 +6,7 @@ import json
 import re
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import click
@@ -203,15 +204,11 @@ def extract(
         if progress:
             progress.stop()
     err.print(_summary(report, db_path))
-    if not no_crosscheck and report.article_ids:
-        _print_crosscheck(
-            run_crosscheck(
-                db,
-                adjudicator=client if adjudicate else None,
-                only_articles=set(report.article_ids),
-                concurrency=concurrency,
-            )
-        )
+    if not no_crosscheck:
+        # The whole database, not only this run's articles: a run that was interrupted
+        # before its cross-check left pairs unchecked, and a re-run with nothing new to
+        # extract must still end with every conflict found.
+        _print_crosscheck(run_crosscheck(db, adjudicator=client if adjudicate else None, concurrency=concurrency))
     if report.totals.failed:
         sys.exit(1)
 
@@ -222,6 +219,7 @@ def extract(
     "--window",
     default=DEFAULT_WINDOW_DAYS,
     show_default=True,
+    type=click.IntRange(0, 3650),
     help="Days apart two dated claims can be and still be about the same truce.",
 )
 @click.option("--adjudicate", is_flag=True, help="Send the pairs the rules leave ambiguous to the model.")
@@ -261,8 +259,16 @@ def conflicts(db_path, type_, party, article, outlet, fmt) -> None:
 
 
 def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
-        raise click.BadParameter("use YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2020-10-10.")
+    if value is None:
+        return value
+    try:
+        if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+            raise ValueError
+        date.fromisoformat((value + "-01-01")[:10] if len(value) < 10 else value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2020-10-10."
+        ) from None
     return value
 
 

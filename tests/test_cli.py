@@ -489,3 +489,13 @@ def test_untrusted_text_is_printed_as_text_not_markup(capsys):
     assert "HTTP 500 closing tag [/model] and a [redacted] key" in capsys.readouterr().err
     output_rows([{"summary": "He said [/b] and [bold]no[/bold]."}], None, {"summary": lambda r: r["summary"]})
     assert "He said [/b] and [bold]no[/bold]." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("args", "words"), [(["claims", "--since", "2020-13-45"], "is not a date"),
+                                            (["crosscheck", "--window", "-5"], "-5")])  # fmt: skip
+def test_impossible_option_values_are_refused_before_anything_changes(db_path, args, words):
+    db_path.write_bytes(b"")  # must stay untouched
+    result = invoke([*args, "--db", str(db_path)])
+    assert result.exit_code == 2
+    assert words in result.output
+    assert db_path.read_bytes() == b""

@@ -172,3 +172,19 @@ def test_same_text_twice_in_one_run_is_extracted_once(tmp_path, db_path, referen
     assert count(db_path, "articles") == 1
     assert count(db_path, "extractions") == 1
     assert count(db_path, "claims") == 6
+
+
+def test_a_run_interrupted_before_its_crosscheck_finds_every_conflict_when_run_again(
+    tmp_path, reference_url, seeds_dir
+):
+    # The first run stores seed 003 but stops before its cross-check (as a kill -9 would);
+    # the second run has nothing new to extract and must still find 003's conflicts.
+    db_path = tmp_path / "t.db"
+    seed_003 = next(seeds_dir.glob("003_*.txt"))
+    first = extract_cli([seed_003], db_path, reference_url, "--no-crosscheck")
+    assert first.exit_code == 0, first.output
+    assert query(db_path, "SELECT COUNT(*) AS n FROM conflicts")[0]["n"] == 0
+    again = extract_cli([seed_003], db_path, reference_url)
+    assert again.exit_code == 0, again.output
+    types = {r["type"] for r in query(db_path, "SELECT type FROM conflicts")}
+    assert {"retraction", "existence"} <= types

@@ -28,7 +28,7 @@ from extractor.evals.suite import check_suite, load_suite
 from extractor.model import MODES, ModelClient, ModelSettings
 from extractor.output import output_options, output_rows
 from extractor.pipeline import Event, RunReport, run_extraction
-from extractor.read import DEFAULT_MAX_CHARS, read_articles
+from extractor.read import DEFAULT_MAX_CHARS, ReadFailure, read_articles
 from extractor.schema import CLAIM_KINDS
 from extractor.show import render_claim
 
@@ -187,6 +187,12 @@ def extract(
     settings = _settings(model, base_url, api_key, mode, timeout, retries)
     overrides = {"title": title, "publisher": publisher, "url": url, "published": published}
     items = list(read_articles(list(paths), encoding, max_chars, overrides))
+    if not items:
+        raise TruceError(f"No articles in {', '.join(map(str, paths))}: truce reads .txt, .md, .html and .jsonl files.")
+    if all(isinstance(item, ReadFailure) for item in items):
+        for item in items:
+            err.print(Text.assemble(("failed", "red"), f" {item.source}: {item.reason}"))
+        raise TruceError("None of the inputs could be read; nothing was stored.")
     db = store.open_db(db_path)
     client = ModelClient(settings)
     progress, on_event = _progress_reporter(len(items), silent)
@@ -228,7 +234,10 @@ def crosscheck(db_path, window, adjudicate, model, base_url, api_key, mode, time
     """Flag the claims in the database that cannot all be true."""
     db = store.open_db(db_path, must_exist=True)
     client = ModelClient(_settings(model, base_url, api_key, mode, timeout, retries)) if adjudicate else None
-    _print_crosscheck(run_crosscheck(db, window, adjudicator=client, concurrency=concurrency))
+    report = run_crosscheck(db, window, adjudicator=client, concurrency=concurrency)
+    _print_crosscheck(report)
+    if report.adjudication_errors:
+        sys.exit(1)  # the rules' findings are stored; some pairs still await a verdict
 
 
 _CONFLICT_COLUMNS: dict[str, Callable[[dict], str]] = {

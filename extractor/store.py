@@ -36,10 +36,17 @@ def open_db(path: str | Path, must_exist: bool = False) -> Database:
         raise DatabaseError(f"There is no database at {path}; run `truce extract` or `truce demo` first, or pass --db.")
     try:
         db = Database(path)
+        tables = set(db.table_names())
+    except Exception as exc:  # sqlite3.DatabaseError: not a database
+        raise DatabaseError(f"Cannot use {path} as a truce database: {exc}.") from None
+    if tables and "_sqlite_migrations" not in tables:
+        # Never add truce's tables to (or clear) a database that holds something else.
+        raise DatabaseError(f"{path} is a SQLite database of something else, not of truce; pass another --db.")
+    try:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA journal_mode = WAL")
         migrations.apply(db)
-    except Exception as exc:  # sqlite3.DatabaseError: not a database, locked, read-only
+    except Exception as exc:  # locked, read-only
         raise DatabaseError(f"Cannot use {path} as a truce database: {exc}.") from None
     return db
 

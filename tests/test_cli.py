@@ -378,7 +378,7 @@ def test_extract_nonexistent_path_alone(tmp_path, db_path, reference_url):
     result = extract_cli([tmp_path / "nowhere"], db_path, reference_url)
     assert_clear_failure(result)
     assert "does not exist" in result.output
-    assert count(db_path, "articles") == 0
+    assert not db_path.exists()  # nothing to store: no database is created
 
 
 def test_extract_unsupported_file_type(tmp_path, db_path, reference_url):
@@ -499,3 +499,40 @@ def test_impossible_option_values_are_refused_before_anything_changes(db_path, a
     assert result.exit_code == 2
     assert words in result.output
     assert db_path.read_bytes() == b""
+
+
+@pytest.mark.parametrize("command", [["demo"], ["claims"], ["crosscheck"], ["entities"]])
+def test_a_sqlite_file_of_something_else_is_left_untouched(tmp_path, command):
+    import sqlite3
+
+    other = tmp_path / "mywork.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+        conn.execute("INSERT INTO notes (text) VALUES ('keep me')")
+    result = invoke([*command, "--db", str(other)])
+    assert result.exit_code == 1
+    assert "a SQLite database of something else, not of truce" in result.output
+    with sqlite3.connect(other) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["notes"]
+        assert conn.execute("SELECT text FROM notes").fetchall() == [("keep me",)]
+
+
+def test_extract_with_nothing_to_read_says_so_and_creates_no_database(tmp_path, db_path, reference_url):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = extract_cli([empty], db_path, reference_url)
+    assert result.exit_code == 1 and "No articles in" in result.output
+    missing = extract_cli([tmp_path / "nowhere.txt"], db_path, reference_url)
+    assert missing.exit_code == 1 and "does not exist" in missing.output and "nothing was stored" in missing.output
+    assert not db_path.exists()
+
+
+def test_crosscheck_exits_1_when_adjudication_fails(tmp_path):
+    db = str(tmp_path / "demo.db")
+    assert invoke(["demo", "--db", db, "--silent"]).exit_code == 0
+    # Nothing listens on port 9: every adjudication fails, the rules' findings stay.
+    result = invoke(["crosscheck", "--db", db, "--adjudicate", "--base-url", "http://127.0.0.1:9/v1",
+                     "--model", "judge", "--retries", "0"])  # fmt: skip
+    assert result.exit_code == 1
+    assert "adjudication failed" in result.output
+    assert query(db, "SELECT COUNT(*) AS n FROM conflicts")[0]["n"] == 9

@@ -187,6 +187,14 @@ class ModelClient:
         key = self.settings.api_key
         return text.replace(key, "[redacted]") if key and len(key) > 3 else text
 
+    def _scrub_json(self, value: Any) -> Any:
+        """A copy with the API key replaced, should a server echo it back."""
+        key = self.settings.api_key
+        if not key or len(key) <= 3:
+            return value
+        text = json.dumps(value)
+        return json.loads(text.replace(key, "[redacted]")) if key in text else value
+
     def structured(self, messages: list[dict[str, Any]], response_model: type[T], purpose: str) -> StructuredResult:
         """Ask for `response_model`; retry transient HTTP errors; log every attempt."""
         calls: list[CallRecord] = []
@@ -219,7 +227,7 @@ class ModelClient:
                 model=self.settings.model,
                 attempt=len(calls) + 1,
                 started_at=_now(),
-                request=_jsonable(kwargs),
+                request=self._scrub_json(_jsonable(kwargs)),
             )
             calls.append(record)
             current["record"], current["t0"] = record, time.perf_counter()
@@ -227,7 +235,7 @@ class ModelClient:
         def on_response(response: Any) -> None:
             record: CallRecord = current["record"]
             record.duration_ms = int((time.perf_counter() - current["t0"]) * 1000)
-            record.response = _jsonable(response.model_dump())
+            record.response = self._scrub_json(_jsonable(response.model_dump()))
             usage = getattr(response, "usage", None)
             record.input_tokens = getattr(usage, "prompt_tokens", None)
             record.output_tokens = getattr(usage, "completion_tokens", None)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlite_utils import Database
 
@@ -67,6 +68,16 @@ class RunTotals:
     output_tokens: int = 0
 
 
+def without_credentials(url: str | None) -> str | None:
+    """http://user:KEY@host/v1 -> http://host/v1: credentials in a URL never reach the database."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
 def start_run(
     db: Database,
     command: str,
@@ -80,7 +91,7 @@ def start_run(
         {
             "command": command,
             "model": model,
-            "base_url": base_url,
+            "base_url": without_credentials(base_url),
             "mode": mode,
             "prompt_hash": prompt_hash,
             "started_at": now(),

@@ -383,3 +383,40 @@ def test_replay_mismatch_is_recorded_as_the_article_error(db_path):
 def test_missing_cassette_names_the_record_command(tmp_path):
     with pytest.raises(FileNotFoundError, match="python -m extractor.record"), cassette(tmp_path / "none.yaml"):
         pass
+
+
+def test_a_key_echoed_in_a_successful_answer_is_not_stored(db_path):
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = completion_body(json.dumps({"claims": []}))
+        body["id"] = f"chatcmpl-echo-{SECRET}"  # a server that echoes the key back
+        return httpx2.Response(200, json=body)
+
+    db = store.open_db(db_path)
+    report = run_extraction(db, [make_article(TINY, "a.txt")], mock_client(handler, api_key=SECRET))
+    assert report.totals.extracted == 1
+    assert SECRET.encode() not in all_db_bytes(db_path)
+    assert "[redacted]" in query(db_path, "SELECT response_json FROM model_calls")[0]["response_json"]
+
+
+def test_credentials_in_a_base_url_are_not_stored(db_path):
+    db = store.open_db(db_path)
+    run_id = store.start_run(db, "extract", "m", f"http://user:{SECRET}@127.0.0.1:8000/v1", "json_schema", "h")
+    assert query(db_path, "SELECT base_url FROM runs WHERE id = ?", [run_id])[0]["base_url"] == (
+        "http://127.0.0.1:8000/v1"
+    )
+    assert SECRET.encode() not in all_db_bytes(db_path)
+
+
+def test_a_key_a_server_echoes_never_reaches_a_recording(tmp_path, key_echo_url):
+    from extractor.model import ModelSettings
+    from extractor.recording import cassette
+
+    path = tmp_path / "echo.yaml"
+    settings = ModelSettings(model="m", base_url=key_echo_url, api_key=SECRET, mode="json_schema", http_retries=0)
+    with cassette(path, record=True, label="test", secrets=(SECRET,)):
+        db = store.open_db(tmp_path / "t.db")
+        report = run_extraction(db, [make_article(TINY, "a.txt")], ModelClient(settings))
+    assert report.totals.failed == 1
+    text = path.read_text("utf-8")
+    assert "Incorrect API key provided" in text and "[redacted]" in text
+    assert SECRET not in text

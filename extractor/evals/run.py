@@ -156,7 +156,8 @@ def run_eval(
                 target.unlink(missing_ok=True)
             server = live.base_url or "OpenAI"
             label = record_label or f"Recorded from the server at {server} running {live.model}.\nmodel: {live.model}"
-            context = cassette(target, record=True, label=label) if target else nullcontext()
+            secrets = (live.api_key,) if live.api_key and live.api_key != "not-needed" else ()
+            context = cassette(target, record=True, label=label, secrets=secrets) if target else nullcontext()
             with context:
                 failed = _extract(db, suite, ModelClient(live), concurrency)
             if target is not None:

@@ -210,6 +210,8 @@ def extract(
         if progress:
             progress.stop()
     err.print(_summary(report, db_path))
+    if report.stopped:
+        raise TruceError(report.stopped)
     if not no_crosscheck:
         # The whole database, not only this run's articles: a run that was interrupted
         # before its cross-check left pairs unchecked, and a re-run with nothing new to

@@ -28,11 +28,13 @@ class ModelCallError(TruceError):
         attempts: int = 0,
         last_output: str | None = None,
         calls: list | None = None,
+        unreachable: bool = False,
     ):
         super().__init__(message)
         self.attempts = attempts
         self.last_output = last_output
         self.calls = calls or []  # the logged attempts, so a failure is recorded too
+        self.unreachable = unreachable  # no connection to the endpoint at all
 
 
 class ReplayMismatchError(ModelCallError):

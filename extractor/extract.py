@@ -24,6 +24,7 @@ class ArticleExtractionResult:
     claims: list[GroundedClaim] = field(default_factory=list)
     calls: list[CallRecord] = field(default_factory=list)
     error: str | None = None
+    unreachable: bool = False  # the endpoint could not be reached at all
     dropped_ungrounded: int = 0
 
     @property
@@ -83,6 +84,7 @@ def extract_article(article: Article, client: ModelClient, strict: bool = False)
     except ModelCallError as exc:
         result.calls += exc.calls
         result.error = str(exc)
+        result.unreachable = exc.unreachable
         return result
     result.calls += first.calls
     grounded = [ground_claim(c, article, normalised) for c in first.value.claims]

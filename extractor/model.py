@@ -289,7 +289,10 @@ class ModelClient:
                 f"The model's answer did not fit the schema after {len(calls)} attempt(s): "
                 f"{str(root).splitlines()[0] if str(root) else type(root).__name__}"
             )
-        return ModelCallError(self._scrub(message), attempts=len(calls), last_output=last_output, calls=calls)
+        unreachable = isinstance(root, openai.APIConnectionError) and not isinstance(root, openai.APITimeoutError)
+        return ModelCallError(
+            self._scrub(message), attempts=len(calls), last_output=last_output, calls=calls, unreachable=unreachable
+        )
 
 
 def _describe(exc: BaseException) -> str:

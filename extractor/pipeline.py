@@ -30,6 +30,9 @@ class Event:
     claims: int = 0
 
 
+UNREACHABLE_STOP = 3  # consecutive "cannot connect" failures, with no success yet, that end a run
+
+
 @dataclass
 class RunReport:
     run_id: int
@@ -37,6 +40,7 @@ class RunReport:
     errors: list[dict] = field(default_factory=list)
     article_ids: list[str] = field(default_factory=list)
     interrupted: bool = False
+    stopped: str | None = None  # why the run stopped early, e.g. the endpoint is down
 
 
 def run_extraction(
@@ -61,6 +65,7 @@ def run_extraction(
         totals.input_tokens += result.input_tokens
         totals.output_tokens += result.output_tokens
         source = result.article.source
+        unreachable_streak[0] = unreachable_streak[0] + 1 if result.unreachable else 0
         if result.error:
             totals.failed += 1
             report.errors.append({"source": source, "error": result.error})
@@ -72,6 +77,11 @@ def run_extraction(
 
     pending: dict[Future[ArticleExtractionResult], Article] = {}
     seen: set[str] = set()  # article ids met in this run
+    unreachable_streak = [0]
+
+    def endpoint_down() -> bool:
+        """Fail fast: the endpoint refused every connection and nothing has succeeded."""
+        return unreachable_streak[0] >= UNREACHABLE_STOP and report.totals.extracted == 0
 
     def drain(block_until_below: int) -> None:
         while len(pending) >= max(block_until_below, 1):
@@ -98,11 +108,23 @@ def run_extraction(
                 report.totals.skipped += 1
                 on_event(Event("skipped", item.source, "already extracted with this model and prompt", item.id))
                 continue
+            if endpoint_down():
+                break
             seen.add(item.id)
             pending[executor.submit(extract_article, item, client, strict)] = item
             drain(block_until_below=concurrency * 2)
+        if endpoint_down():  # calls not started are dropped, not recorded: a re-run tries them
+            for future in [f for f in pending if f.cancel()]:
+                pending.pop(future)
         drain(block_until_below=1)
         status = "completed"
+        if endpoint_down():
+            report.stopped = (
+                f"Stopped: the model endpoint {settings.base_url or 'of OpenAI'} cannot be reached "
+                f"({UNREACHABLE_STOP} connections in a row failed). The articles not tried are not "
+                "marked failed; run the same command again once the server is up."
+            )
+            status = "failed"
     except KeyboardInterrupt:
         report.interrupted, status = True, "interrupted"
         raise

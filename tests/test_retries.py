@@ -420,3 +420,18 @@ def test_a_key_a_server_echoes_never_reaches_a_recording(tmp_path, key_echo_url)
     text = path.read_text("utf-8")
     assert "Incorrect API key provided" in text and "[redacted]" in text
     assert SECRET not in text
+
+
+def test_a_dead_endpoint_stops_the_run_after_a_few_articles_with_one_message(tmp_path, db_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(20):
+        (folder / f"a{i:02}.txt").write_text(f"Article {i}: both sides agreed a ceasefire in village {i} on Monday.")
+    # Nothing listens on port 9 of localhost.
+    args = ["extract", folder, "--db", db_path, "--base-url", "http://127.0.0.1:9/v1", "--model", "m"]
+    result = invoke([*args, "--retries", "0", "--concurrency", "1", "--silent"])
+    assert result.exit_code == 1
+    assert result.output.count("cannot be reached") == 1
+    assert "run the same command again" in result.output
+    tried = query(db_path, "SELECT COUNT(*) AS n FROM extractions")[0]["n"]
+    assert 3 <= tried <= 5  # stopped after 3 in a row (+ calls already in flight); the rest untouched

@@ -71,7 +71,7 @@ def adjudicate_pairs(
     with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
         results = list(pool.map(call, prepared))
     for (a, b, ambiguity), result, error in results:
-        with db.atomic():
+        with store.transaction(db):
             if error is not None:
                 store.log_calls(db, run_id, None, error.calls)
                 errors.append(f"{a} / {b}: {error}")

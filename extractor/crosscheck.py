@@ -239,7 +239,7 @@ def save_findings(db: Database, candidates: list[Candidate], run_id: int, only_a
     transaction. Re-running adds nothing twice."""
     found = [(c.a.id, c.b.id, c.outcome) for c in candidates if isinstance(c.outcome, Finding)]
     keys = {(a, b, f.type) for a, b, f in found}
-    with db.atomic():
+    with store.transaction(db):
         existing = db.execute(
             "SELECT conflicts.id, claim_a, claim_b, type, c1.article_id, c2.article_id FROM conflicts "
             "JOIN claims c1 ON c1.id = claim_a JOIN claims c2 ON c2.id = claim_b WHERE method LIKE 'rule:%'"

@@ -410,7 +410,7 @@ def resolve_entities(db: Database) -> list[Entity]:
     articles = {row[0] for row in db.execute("SELECT DISTINCT article_id FROM claims")}
     texts = {aid: text for aid, text in db.execute("SELECT id, text FROM articles") if aid in articles}
     entity_of, entities = resolve(mentions, texts, load_decisions(db))
-    with db.atomic():
+    with store.transaction(db):
         db.execute("DELETE FROM entities")
         db["entities"].insert_all(
             {

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,12 +47,48 @@ def open_db(path: str | Path, must_exist: bool = False) -> Database:
         # Never add truce's tables to (or clear) a database that holds something else.
         raise DatabaseError(f"{path} is a SQLite database of something else, not of truce; pass another --db.")
     try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # a second writer waits its turn
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA journal_mode = WAL")
-        migrations.apply(db)
+        _migrate(db)
     except Exception as exc:  # locked, read-only
         raise DatabaseError(f"Cannot use {path} as a truce database: {exc}.") from None
     return db
+
+
+BUSY_TIMEOUT_MS = 60_000
+
+
+def _migrate(db: Database, attempts: int = 20) -> None:
+    """Apply pending migrations. Two processes opening a new database at once race to
+    create its tables; the loser finds them made ("already exists") and tries again,
+    when they are no longer pending."""
+    for attempt in range(attempts):
+        try:
+            migrations.apply(db)
+            return
+        except sqlite3.OperationalError as exc:
+            if "already exists" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """One write transaction that takes the write lock at BEGIN (IMMEDIATE), so a second
+    process waits for it instead of failing with "database is locked" halfway."""
+    if db.conn.in_transaction:
+        with transaction(db):
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
 
 
 def _dumps(value: Any) -> str:
@@ -102,7 +141,7 @@ def start_run(
 
 
 def finish_run(db: Database, run_id: int, totals: RunTotals, errors: list[dict], status: str) -> None:
-    with db.atomic():
+    with transaction(db):
         db["runs"].update(
             run_id,
             {
@@ -181,7 +220,7 @@ def save_extraction(db: Database, run_id: int, result: ArticleExtractionResult, 
     """Write one article's outcome in one transaction. A failed article keeps whatever
     claims an earlier extraction stored; a successful one replaces them."""
     article = result.article
-    with db.atomic():
+    with transaction(db):
         _upsert_article(db, article)
         if result.error is None:
             delete_claims_of_article(db, article.id)

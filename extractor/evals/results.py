@@ -13,7 +13,7 @@ from extractor.evals.run import EvalRun, headline
 
 def save_eval_run(db: Database, run: EvalRun) -> int:
     """The run and every item behind its scores, in one transaction."""
-    with db.atomic():
+    with store.transaction(db):
         table = db["eval_runs"]
         table.insert(
             {

@@ -24,7 +24,7 @@ import httpx2
 import instructor
 import openai
 from instructor.core.exceptions import InstructorRetryException
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from extractor.errors import ConfigError, ModelCallError, ReplayMismatchError
@@ -285,14 +285,21 @@ class ModelClient:
         if is_transient(root) or isinstance(root, openai.APIError):
             message = f"The model endpoint failed after {len(calls)} attempt(s): {_describe(root)}"
         else:
-            message = (
-                f"The model's answer did not fit the schema after {len(calls)} attempt(s): "
-                f"{str(root).splitlines()[0] if str(root) else type(root).__name__}"
-            )
+            message = f"The model's answer did not fit the schema after {len(calls)} attempt(s): {_what_failed(root)}"
         unreachable = isinstance(root, openai.APIConnectionError) and not isinstance(root, openai.APITimeoutError)
         return ModelCallError(
             self._scrub(message), attempts=len(calls), last_output=last_output, calls=calls, unreachable=unreachable
         )
+
+
+def _what_failed(exc: BaseException) -> str:
+    """The first validation problem in words ("claims.0.kind: Input should be ...")."""
+    if isinstance(exc, ValidationError) and exc.error_count():
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the answer"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        return f"{where}: {first['msg']}{more}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _describe(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ClaimKind = Literal[
     "request",
@@ -210,6 +210,15 @@ class ArticleExtraction(BaseModel):
         "and source. Empty when the article holds none. Ignore comments, ads, "
         "navigation and unrelated headlines.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def claims_must_be_answered(cls, value: object) -> object:
+        # An answer without the list ({} or {"truce_claims": [...]}) would otherwise pass as
+        # "no claims", a silent false negative; it is re-asked, then the article fails.
+        if isinstance(value, dict) and "claims" not in value:
+            raise ValueError('the answer must be an object with a "claims" list (empty when there are none)')
+        return value
 
 
 # --- What the program adds --------------------------------------------------------

@@ -435,3 +435,21 @@ def test_a_dead_endpoint_stops_the_run_after_a_few_articles_with_one_message(tmp
     assert "run the same command again" in result.output
     tried = query(db_path, "SELECT COUNT(*) AS n FROM extractions")[0]["n"]
     assert 3 <= tried <= 5  # stopped after 3 in a row (+ calls already in flight); the rest untouched
+
+
+@pytest.mark.parametrize("answer", ["{}", '{"truce_claims": []}'])
+def test_an_answer_without_the_claims_list_is_reasked_then_failed_never_stored_as_empty(db_path, answer):
+    seen = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(json.loads(request.content))
+        return httpx2.Response(200, json=completion_body(answer))
+
+    db = store.open_db(db_path)
+    report = run_extraction(db, [make_article(TINY, "a.txt")], mock_client(handler, validation_retries=1))
+    assert (report.totals.extracted, report.totals.failed) == (0, 1)
+    assert len(seen) == 2  # asked, then re-asked once with the reason
+    assert '"claims" list' in seen[1]["messages"][-1]["content"]
+    assert '"claims" list' in report.errors[0]["error"]
+    (extraction,) = query(db_path, "SELECT status FROM extractions")
+    assert extraction["status"] == "failed"

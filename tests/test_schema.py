@@ -156,9 +156,11 @@ def test_blank_quote_is_rejected(quote):
         TruceClaim.model_validate(claim(evidence=[{"quote": "a real quote"}, {"quote": quote}]))
 
 
-def test_empty_claims_list_is_accepted():
+def test_empty_claims_list_is_accepted_but_a_missing_one_is_not():
     assert ArticleExtraction.model_validate({"claims": []}).claims == []
-    assert ArticleExtraction.model_validate({}).claims == []
+    for wrong_shape in ({}, {"truce_claims": []}):
+        with pytest.raises(ValidationError, match='"claims" list'):
+            ArticleExtraction.model_validate(wrong_shape)
 
 
 def test_extra_keys_are_ignored_at_every_level():

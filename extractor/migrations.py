@@ -251,5 +251,16 @@ def m004_entities(db: Database) -> None:
     )
 
 
+@migrations()
+def m005_run_process(db: Database) -> None:
+    # Which process runs a run, so that a run killed outright can be marked interrupted.
+    db.executescript(
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        ALTER TABLE runs ADD COLUMN host TEXT;
+        """
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -7,7 +7,9 @@ one transaction: an interrupted run never leaves half an article.
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -51,9 +53,34 @@ def open_db(path: str | Path, must_exist: bool = False) -> Database:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA journal_mode = WAL")
         _migrate(db)
+        _mark_dead_runs(db)
     except Exception as exc:  # locked, read-only
         raise DatabaseError(f"Cannot use {path} as a truce database: {exc}.") from None
     return db
+
+
+def _mark_dead_runs(db: Database) -> None:
+    """A run whose process is gone (killed outright) is `interrupted`, not `running` forever."""
+    rows = db.execute(
+        "SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL", [socket.gethostname()]
+    ).fetchall()
+    dead = [run_id for run_id, pid in rows if not _alive(pid)]
+    if dead:
+        with transaction(db):
+            db.conn.executemany(
+                "UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?) WHERE id = ?",
+                [(now(), run_id) for run_id in dead],
+            )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 BUSY_TIMEOUT_MS = 60_000
@@ -135,6 +162,8 @@ def start_run(
             "prompt_hash": prompt_hash,
             "started_at": now(),
             "status": "running",
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
         }
     )
     return table.last_pk

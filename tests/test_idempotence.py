@@ -188,3 +188,19 @@ def test_a_run_interrupted_before_its_crosscheck_finds_every_conflict_when_run_a
     assert again.exit_code == 0, again.output
     types = {r["type"] for r in query(db_path, "SELECT type FROM conflicts")}
     assert {"retraction", "existence"} <= types
+
+
+def test_a_run_whose_process_died_is_marked_interrupted_when_the_database_is_next_opened(db_path):
+    import subprocess
+    import sys
+
+    db = store.open_db(db_path)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    killed = store.start_run(db, "extract", "m")
+    db.execute("UPDATE runs SET pid = ? WHERE id = ?", [dead_pid, killed])
+    db.conn.commit()
+    alive = store.start_run(db, "extract", "m")  # this process: still running
+    store.open_db(db_path)
+    statuses = {r["id"]: r["status"] for r in query(db_path, "SELECT id, status FROM runs")}
+    assert statuses == {killed: "interrupted", alive: "running"}

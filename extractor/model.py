@@ -239,6 +239,11 @@ class ModelClient:
             usage = getattr(response, "usage", None)
             record.input_tokens = getattr(usage, "prompt_tokens", None)
             record.output_tokens = getattr(usage, "completion_tokens", None)
+            choices = getattr(response, "choices", None) or []
+            if not choices:
+                record.status, record.error = "invalid_output", "the server's answer has no choices"
+            elif getattr(choices[0], "finish_reason", None) == "length":
+                record.status, record.error = "truncated", "the answer was cut off at the output token limit"
 
         def on_parse_error(error: Exception, **_: Any) -> None:
             record: CallRecord = current["record"]
@@ -285,15 +290,22 @@ class ModelClient:
         if is_transient(root) or isinstance(root, openai.APIError):
             message = f"The model endpoint failed after {len(calls)} attempt(s): {_describe(root)}"
         else:
-            message = f"The model's answer did not fit the schema after {len(calls)} attempt(s): {_what_failed(root)}"
+            message = (
+                f"The model's answer did not fit the schema after {len(calls)} attempt(s): {_what_failed(root, calls)}"
+            )
         unreachable = isinstance(root, openai.APIConnectionError) and not isinstance(root, openai.APITimeoutError)
         return ModelCallError(
             self._scrub(message), attempts=len(calls), last_output=last_output, calls=calls, unreachable=unreachable
         )
 
 
-def _what_failed(exc: BaseException) -> str:
-    """The first validation problem in words ("claims.0.kind: Input should be ...")."""
+def _what_failed(exc: BaseException, calls: list[CallRecord] | None = None) -> str:
+    """The first validation problem in words ("claims.0.kind: Input should be ..."), or
+    what the server sent when it was no answer at all."""
+    last = calls[-1] if calls else None
+    if last is not None and last.status in ("truncated", "invalid_output") and last.error:
+        sent = json.dumps(last.response)[:300] if last.status == "invalid_output" and last.response else ""
+        return last.error + (f"; the server sent {sent}" if sent else "")
     if isinstance(exc, ValidationError) and exc.error_count():
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "the answer"

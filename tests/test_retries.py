@@ -453,3 +453,29 @@ def test_an_answer_without_the_claims_list_is_reasked_then_failed_never_stored_a
     assert '"claims" list' in report.errors[0]["error"]
     (extraction,) = query(db_path, "SELECT status FROM extractions")
     assert extraction["status"] == "failed"
+
+
+def test_a_cut_off_answer_says_so_and_its_call_is_not_logged_as_ok(db_path):
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = completion_body('{"claims": [{"kind": "agreement", "summ')
+        body["choices"][0]["finish_reason"] = "length"
+        return httpx2.Response(200, json=body)
+
+    db = store.open_db(db_path)
+    report = run_extraction(db, [make_article(TINY, "a.txt")], mock_client(handler, validation_retries=0))
+    assert report.totals.failed == 1
+    assert "cut off" in report.errors[0]["error"]
+    assert {c["status"] for c in query(db_path, "SELECT status FROM model_calls")} == {"truncated"}
+
+
+def test_an_answer_with_no_choices_says_what_the_server_sent(db_path):
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = completion_body("{}")
+        body["choices"] = []
+        return httpx2.Response(200, json=body)
+
+    db = store.open_db(db_path)
+    report = run_extraction(db, [make_article(TINY, "a.txt")], mock_client(handler, validation_retries=0))
+    assert report.totals.failed == 1
+    error = report.errors[0]["error"]
+    assert "no choices" in error.lower() and "list index out of range" not in error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -203,9 +204,13 @@ def extract(
             db, items, client, concurrency=concurrency, force=force, strict=strict, on_event=on_event
         )
     except KeyboardInterrupt:
-        raise click.ClickException(
-            "Interrupted. Finished articles are saved; run the same command again to continue."
-        ) from None
+        if progress:
+            progress.stop()
+        err.print("Interrupted. Finished articles are saved; run the same command again to continue.")
+        sys.stderr.flush()
+        # Exit now: the model calls still in flight would otherwise keep the process alive
+        # through all their retries. Their articles were not stored, so a re-run does them.
+        os._exit(130)
     finally:
         if progress:
             progress.stop()

@@ -1,0 +1,52 @@
+"""Ctrl-C during `truce extract` against a server that hangs: the process stops within
+seconds, says how to continue, and the run is marked interrupted."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from truce_helpers import query
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "evals" / "suites" / "seeds" / "articles"
+
+
+class _Hanging(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        time.sleep(20)  # longer than the test waits: a call that never ends on its own
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hanging_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hanging)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_ctrl_c_stops_a_run_within_seconds_and_marks_it_interrupted(tmp_path, hanging_url):
+    db = tmp_path / "t.db"
+    command = [sys.executable, "-m", "extractor", "extract", str(SEEDS), "--db", str(db), "--base-url", hanging_url,
+               "--model", "m", "--timeout", "600", "--silent"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)  # the calls are in flight
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    process.wait(timeout=15)
+    assert time.monotonic() - started < 10
+    assert "run the same command again" in process.stderr.read()
+    assert process.returncode == 130
+    assert [r["status"] for r in query(db, "SELECT status FROM runs")] == ["interrupted"]

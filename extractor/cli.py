@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -204,13 +205,10 @@ def extract(
             db, items, client, concurrency=concurrency, force=force, strict=strict, on_event=on_event
         )
     except KeyboardInterrupt:
-        if progress:
-            progress.stop()
-        err.print("Interrupted. Finished articles are saved; run the same command again to continue.")
-        sys.stderr.flush()
-        # Exit now: the model calls still in flight would otherwise keep the process alive
-        # through all their retries. Their articles were not stored, so a re-run does them.
-        os._exit(130)
+        _interrupted.set()
+        raise click.ClickException(
+            "Interrupted. Finished articles are saved; run the same command again to continue."
+        ) from None
     finally:
         if progress:
             progress.stop()
@@ -551,5 +549,17 @@ def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+_interrupted = threading.Event()
+
+
 def main() -> None:
-    cli(prog_name="truce")
+    try:
+        cli(prog_name="truce")
+    except SystemExit:
+        if _interrupted.is_set():
+            # Exit now: model calls still in flight would otherwise keep the process alive
+            # through all their retries. Their articles were not stored; a re-run does them.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+        raise

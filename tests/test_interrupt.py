@@ -4,6 +4,7 @@ seconds, says how to continue, and the run is marked interrupted."""
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -37,12 +38,23 @@ def hanging_url() -> Iterator[str]:
     server.server_close()
 
 
+def _run_started(db: Path) -> bool:
+    try:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] > 0
+    except sqlite3.Error:
+        return False
+
+
 def test_ctrl_c_stops_a_run_within_seconds_and_marks_it_interrupted(tmp_path, hanging_url):
     db = tmp_path / "t.db"
     command = [sys.executable, "-m", "extractor", "extract", str(SEEDS), "--db", str(db), "--base-url", hanging_url,
                "--model", "m", "--timeout", "600", "--silent"]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)  # the calls are in flight
+    deadline = time.monotonic() + 60
+    while not _run_started(db) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)  # the calls are in flight
     process.send_signal(signal.SIGINT)
     started = time.monotonic()
     process.wait(timeout=15)

@@ -318,19 +318,7 @@ def score(
 
     total_gold = sum(len(a.gold.claims) for a in suite.articles)
     claims = _prf(total_gold, len(predicted), len(gold_of))
-    claims["by_kind"] = {
-        kind: {
-            **_prf(c["gold"], c["predicted"], 0),
-            "precision": _ratio(c["matched_predicted"], c["predicted"]),
-            "recall": _ratio(c["matched_gold"], c["gold"]),
-        }
-        for kind, c in kind_counts.items()
-        if c["gold"] or c["predicted"]
-    }
-    for row in claims["by_kind"].values():
-        p, r = row["precision"], row["recall"]
-        row["f1"] = round(2 * p * r / (p + r), 4) if p and r else 0.0
-        row.pop("matched")
+    claims["by_kind"] = {kind: _per_kind(c) for kind, c in kind_counts.items() if c["gold"] or c["predicted"]}
     quotes = sum(p.quotes for p in predicted)
     aligned = sum(len(p.spans) for p in predicted)
     summary = {
@@ -354,6 +342,20 @@ def score(
         "entities": entities,
     }
     return Scores(summary, items)
+
+
+def _per_kind(counts: Counter) -> dict:
+    """Recall over the gold claims of a kind, precision over the predicted claims of it."""
+    precision = _ratio(counts["matched_predicted"], counts["predicted"])
+    recall = _ratio(counts["matched_gold"], counts["gold"])
+    f1 = round(2 * precision * recall / (precision + recall), 4) if precision and recall else 0.0
+    return {
+        "gold": counts["gold"],
+        "predicted": counts["predicted"],
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+    }
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:

@@ -444,6 +444,11 @@ def eval_group() -> None:
 @suite_argument
 @click.option("--recording", help="Replay only this recording of the suite (default: every recording).")
 @click.option("--crosscheck-only", is_flag=True, help="Feed the gold claims to grounding, storage and cross-check.")
+@click.option(
+    "--names-as-written",
+    is_flag=True,
+    help="With --crosscheck-only: drop the gold's standard party names, as a model that omits them.",
+)
 @click.option("--record", "record_as", help="With --base-url/--model: save the exchanges as recordings/NAME.yaml.")
 @click.option("--record-note", help="What served the recording (server, weights), written into its header.")
 @model_options
@@ -454,14 +459,16 @@ def eval_group() -> None:
 @click.option("--keep-db", type=click.Path(dir_okay=False, path_type=Path), help="Keep the extracted claims here.")
 @db_option(default=DEFAULT_EVAL_DB)
 def eval_run(
-    suite_path, recording, crosscheck_only, record_as, record_note, model, base_url, api_key, mode, timeout, retries,
-    concurrency, max_tokens, reasks, as_json, brief, keep_db, db_path,
+    suite_path, recording, crosscheck_only, names_as_written, record_as, record_note, model, base_url, api_key, mode,
+    timeout, retries, concurrency, max_tokens, reasks, as_json, brief, keep_db, db_path,
 ) -> None:  # fmt: skip
     """Score a suite: replay its recordings, run a live model, or only the cross-check."""
     suite = load_suite(suite_path)
     live = base_url or model or api_key
     if sum(bool(x) for x in (recording, crosscheck_only, live)) > 1:
         raise click.UsageError("Choose one of --recording, --crosscheck-only and a live model (--base-url/--model).")
+    if names_as_written and not crosscheck_only:
+        raise click.UsageError("--names-as-written goes with --crosscheck-only.")
     if record_as and not live:
         raise click.UsageError("--record needs a live model: pass --base-url and --model.")
     if live:
@@ -482,7 +489,7 @@ def eval_run(
             )
         ]
     elif crosscheck_only:
-        runs = [run_eval(suite, crosscheck_only=True, keep_db=keep_db)]
+        runs = [run_eval(suite, crosscheck_only=True, names_as_written=names_as_written, keep_db=keep_db)]
     else:
         names = [recording] if recording else sorted(suite.recordings)
         if not names:

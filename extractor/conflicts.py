@@ -71,6 +71,7 @@ class ClaimFacts:
     said: int | None = None  # the day its article was published (ordinal)
     proposers: frozenset[str] = frozenset()  # sides that ask for or offer the truce
     when_words: str | None = None  # the words that date it, as written
+    began: int | None = None  # the day the truce it speaks of began, when the article says
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +166,10 @@ _SINCE = re.compile(r"^\s*(since|from|starting|as of|beginning)\b", re.I)
 
 def starts_a_truce(claim: ClaimFacts) -> bool:
     """An agreement or declaration, or a truce said to hold 'since' a day: its date is
-    the day a truce began."""
+    the day a truce began. An agreement on how to implement a truce that began earlier
+    ("signed in Pretoria on Nov. 2") starts none."""
+    if claim.began is not None and claim.lo is not None and claim.began < claim.lo:
+        return False
     return claim.kind in NEW_TRUCE_KINDS or (claim.kind == "in_effect" and bool(_SINCE.match(claim.when_words or "")))
 
 
@@ -178,11 +182,17 @@ class Timeline:
         self.starts: dict[frozenset[str], list[int]] = {}
         self.ends: dict[frozenset[str], list[int]] = {}
         for claim in claims or ():
-            if not claim.dated or claim.negated or claim.lo is None:
+            if claim.negated:
+                continue
+            keys = _side_keys(claim.sides) + [frozenset({side}) for side in claim.sides]
+            if claim.began is not None:  # the truce it speaks of began then
+                for key in keys:
+                    self.starts.setdefault(key, []).append(claim.began)
+            if not claim.dated or claim.lo is None:
                 continue
             target = self.starts if starts_a_truce(claim) else self.ends if claim.kind in ENDED_KINDS else None
             if target is not None:
-                for key in _side_keys(claim.sides) + [frozenset({side}) for side in claim.sides]:
+                for key in keys:
                     target.setdefault(key, []).append(claim.lo)
 
     @staticmethod
@@ -244,6 +254,8 @@ def _denial_is_earlier(denial: ClaimFacts, other: ClaimFacts, timeline: Timeline
     other_on = other.lo if other.dated else other.said
     if denied_on is None or other_on is None or other_on <= denied_on:
         return False
+    if other.began is not None:  # the article says when the truce it speaks of began
+        return other.began > denied_on
     if other.dated and starts_a_truce(other):
         return True
     return timeline.new_truce_between(denial.sides & other.sides or other.sides, denied_on, other_on)

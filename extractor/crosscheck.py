@@ -104,7 +104,8 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
     rows = db.execute(
         """SELECT c.id, c.article_id, c.kind, c.factuality, c.scope, c.place, c.event_date,
                   c.event_date_precision, c.duration_text, c.duration_iso, c.duration_bound,
-                  c.duration_open_ended, c.conditions, a.published, c.event_date_text
+                  c.duration_open_ended, c.conditions, a.published, c.event_date_text,
+                  c.truce_began_date, c.truce_began_precision
            FROM claims c JOIN articles a ON a.id = c.article_id"""
     )
     for (
@@ -123,6 +124,8 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
         conditions,
         published,
         when_words,
+        began_date,
+        began_precision,
     ) in rows:
         name, description, anonymous, channel = speakers.get(claim_id, (None, None, 0, None))
         if name:
@@ -132,6 +135,9 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
         else:
             speaker = None
         lo, hi = _window(event_date, precision, published, window)
+        # The last day the truce it speaks of may have begun: "signed in November" may be
+        # any day of November, so it is known to have begun before a denial only after.
+        began = _window(began_date, began_precision, None, window)[1] if began_date else None
         facts.append(
             ClaimFacts(
                 id=claim_id,
@@ -152,6 +158,7 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
                 said=date.fromisoformat(published[:10]).toordinal() if published else None,
                 proposers=frozenset(proposers.get(claim_id, ())),
                 when_words=when_words,
+                began=began,
             )
         )
     return facts

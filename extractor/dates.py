@@ -64,6 +64,7 @@ _CALENDAR_PHRASE = re.compile(  # case-sensitive: "May" the month, not "may" the
     rf"\b(?:{_MONTHS})\.? \d{{1,2}}(?:, \d{{4}})?\b"
     rf"|\b\d{{1,2}} (?:{_MONTHS})(?: \d{{4}})?\b"
     rf"|\b(?:{_MONTHS})(?: \d{{4}})?\b"
+    r"|\b(?i:last|this) (?i:week|month|year)\b"
 )
 _TODAY = re.compile(r"\b(today|tonight|this (morning|afternoon|evening))\b", re.I)
 _YESTERDAY = re.compile(r"\b(yesterday|last night)\b", re.I)

@@ -17,13 +17,17 @@ with its reason, so every merge can be inspected):
    words match pairwise (rapidfuzz ratio ≥ 85, whole ≥ 90): spelling variants such as
    "Ta'ang"/"Taang"; "Islamic State" and "Islamic Jihad" differ in a word, so they never
    merge.
-5. **Inside one article**, a generic back-reference ("the army", "the militia", "the
+5. **The model's standard name** for a party, when it gives one (an optional field;
+   weak models omit it): "the Tatmadaw" and "junta forces" given as "Myanmar Armed
+   Forces" join the state forces of Myanmar by rule 1. A generic standard name says
+   nothing, and a mention the analyst split keeps its own entity.
+6. **Inside one article**, a generic back-reference ("the army", "the militia", "the
    paramilitary group") resolves to the one specific party of that kind the article's
    claims name, and a shortened name ("Tigrayan forces") to the one longer name that
    contains it. Otherwise it stays an entity of that article alone.
-6. `parties.toml` is prior knowledge: names it lists as aliases are linked, but no rule
+7. `parties.toml` is prior knowledge: names it lists as aliases are linked, but no rule
    above depends on it.
-7. **The analyst's decisions** (`truce entities merge A B`, `truce entities split NAME`)
+8. **The analyst's decisions** (`truce entities merge A B`, `truce entities split NAME`)
    are stored in `entity_decisions` and applied last, so they survive re-extraction.
 """
 
@@ -69,6 +73,7 @@ class Mention:
     article_id: str
     name: str
     role: str
+    standard_name: str | None = None
 
 
 @dataclass
@@ -141,7 +146,10 @@ def _slug(text: str) -> str:
 
 
 def load_mentions(db: Database) -> list[Mention]:
-    rows = db.execute("SELECT p.rowid, c.article_id, p.name, p.role FROM parties p JOIN claims c ON c.id = p.claim_id")
+    rows = db.execute(
+        "SELECT p.rowid, c.article_id, p.name, p.role, p.standard_name "
+        "FROM parties p JOIN claims c ON c.id = p.claim_id"
+    )
     return [Mention(*row) for row in rows]
 
 
@@ -231,6 +239,22 @@ def resolve(
             continue
         key_of[mention.rowid] = name_key(mention.name, mention.article_id)
 
+    # The model's standard name for a mention ("Myanmar Armed Forces" for "the Tatmadaw"):
+    # a link when it is itself specific; a generic one ("the army") says nothing.
+    named_by_model: set[int] = set()
+    for mention in mentions:
+        standard = (mention.standard_name or "").strip()
+        if not standard or key_of[mention.rowid].startswith("split:") or generic_kind(standard):
+            continue
+        if fold(standard) in split or fold(standard) == fold(mention.name):
+            continue
+        links.link(
+            key_of[mention.rowid],
+            name_key(standard, mention.article_id),
+            f"the model gives {standard!r} as the standard name of {mention.name!r}",
+        )
+        named_by_model.add(mention.rowid)
+
     # Other names an article says a party goes by: "X, better known as Y".
     for article_id in by_article:
         for first, second in stated_aliases(article_texts.get(article_id, "")):
@@ -267,7 +291,8 @@ def resolve(
             links.link(key, f"name:{full}", f"{acronym} are the initials of {full!r}")
 
     _fuzzy_links(sorted(names), links)
-    _article_links(article_texts, by_article, generic, key_of, links, split)
+    unresolved = [(m, kind) for m, kind in generic if m.rowid not in named_by_model]
+    _article_links(article_texts, by_article, unresolved, key_of, links, split)
 
     for decision in decisions:
         if decision["action"] == "merge":

@@ -50,8 +50,12 @@ def ground_claim(claim: TruceClaim, article: Article, normalised: NormalisedText
     flags += [f"{role} not named in article: {name!r}" for role, name in named if name in missing]
     return GroundedClaim(
         claim=claim,
-        parties=[CanonicalParty(name=p.name, canonical=canonical_name(p.name), role=p.role) for p in claim.parties],
+        parties=[
+            CanonicalParty(name=p.name, canonical=canonical_name(p.name), role=p.role, standard_name=p.standard_name)
+            for p in claim.parties
+        ],
         event_date=resolve_event_date(claim.when, article.published),
+        truce_began=resolve_event_date(claim.truce_began, article.published),
         evidence=evidence,
         grounding=grounding,
         flags=flags,

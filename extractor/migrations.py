@@ -262,5 +262,19 @@ def m005_run_process(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_standard_names_and_truce_start(db: Database) -> None:
+    # The model's standard name for a party (entity resolution links on it), and when
+    # the truce a claim speaks of began (the cross-check's sequence rules use it).
+    db.executescript(
+        """
+        ALTER TABLE parties ADD COLUMN standard_name TEXT;
+        ALTER TABLE claims ADD COLUMN truce_began_text TEXT;
+        ALTER TABLE claims ADD COLUMN truce_began_date TEXT;
+        ALTER TABLE claims ADD COLUMN truce_began_precision TEXT;
+        """
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -34,6 +34,12 @@ DurationBound = Literal["exact", "at_least", "at_most", "until_event", "none"]
 Alignment = Literal["exact", "normalised", "fuzzy", "ungrounded"]
 
 
+# Length bounds keep a runaway answer (small local models loop inside a string) from
+# filling the context: servers that compile the schema to a grammar enforce them.
+MAX_QUOTE_CHARS = 500
+MAX_TEXT_CHARS = 400
+
+
 class Party(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -41,6 +47,14 @@ class Party(BaseModel):
         description="The party as the article names it, e.g. 'Islamic State', 'the Peshmerga', "
         "'Kataib Hezbollah'. Where the article refers back with a generic phrase ('the militia "
         "factions'), use the fuller name it gives elsewhere ('Iran-backed militias')."
+    )
+    standard_name: str | None = Field(
+        default=None,
+        max_length=MAX_TEXT_CHARS,
+        description="The party's standard full name, from the article or general knowledge, "
+        "e.g. 'Myanmar Armed Forces' for 'the Tatmadaw' or 'junta troops', 'Tigray People's "
+        "Liberation Front' for 'TPLF'; for a back-reference ('the other side'), the full name of "
+        "the party meant. Null when you do not know it.",
     )
     role: PartyRole = Field(
         description="proposer: asks for or offers the truce; recipient: the side asked "
@@ -121,12 +135,6 @@ class Attribution(BaseModel):
     )
 
 
-# Length bounds keep a runaway answer (small local models loop inside a string) from
-# filling the context: servers that compile the schema to a grammar enforce them.
-MAX_QUOTE_CHARS = 500
-MAX_TEXT_CHARS = 400
-
-
 class Evidence(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -165,6 +173,14 @@ class TruceClaim(BaseModel):
         default=None,
         description="The words that date the event, copied from the article "
         "('on Friday', 'Thursday night', 'On Saturday'); null if undated.",
+    )
+    truce_began: str | None = Field(
+        default=None,
+        max_length=MAX_TEXT_CHARS,
+        description="For a claim about a truce agreed or begun before the event it reports (a "
+        "violation, a truce holding, extended or ended, a deal on how to implement it): the "
+        "words that date when that truce was agreed or began, copied from the article "
+        "('signed in Pretoria on Nov. 2', 'since Monday evening'); null if unsaid.",
     )
     duration: Duration | None = Field(default=None, description="How long the truce lasts, if stated.")
     conditions: list[str] = Field(
@@ -243,6 +259,7 @@ class CanonicalParty(BaseModel):
     name: str
     canonical: str
     role: PartyRole
+    standard_name: str | None = None
 
 
 class GroundedClaim(BaseModel):
@@ -251,6 +268,7 @@ class GroundedClaim(BaseModel):
     claim: TruceClaim
     parties: list[CanonicalParty]
     event_date: ResolvedDate
+    truce_began: ResolvedDate = ResolvedDate(text=None, date=None, precision="unknown")
     evidence: list[GroundedEvidence]
     grounding: Literal["grounded", "partial", "ungrounded"]
     flags: list[str] = Field(default_factory=list)

@@ -46,6 +46,13 @@ def _in_context(text: str, evidence: dict) -> Text:
     )
 
 
+def _party(party: dict) -> str:
+    """'Tatmadaw ("Myanmar Armed Forces") = entity myanmar (party)'."""
+    standard = party.get("standard_name")
+    named = party["name"] + (f" ({standard!r})" if standard and standard != party["name"] else "")
+    return f"{named} = {party.get('entity_id') or party['canonical']} ({party['role']})"
+
+
 def claim_lines(claim: dict) -> list[str]:
     duration = claim["duration_text"]
     if duration and claim["duration_iso"]:
@@ -55,11 +62,15 @@ def claim_lines(claim: dict) -> list[str]:
     date = claim["event_date"] or "unknown"
     if claim["event_date_text"]:
         date += f" ({claim['event_date_text']!r}, precision {claim['event_date_precision']})"
+    began = claim.get("truce_began_text")
+    if began:
+        began = f"{claim['truce_began_date'] or 'unknown'} ({began!r})"
     rows = [
         ("kind", f"{claim['kind']} ({claim['factuality']})"),
-        ("parties", "; ".join(f"{p['name']} = {p['canonical']} ({p['role']})" for p in claim["parties"])),
+        ("parties", "; ".join(_party(p) for p in claim["parties"])),
         ("place", f"{claim['place'] or 'unstated'} (scope {claim['scope']})"),
         ("date", date),
+        ("truce began", began),
         ("duration", duration),
         ("conditions", "; ".join(claim["conditions"])),
         ("terms", "; ".join(f"{i}. {t}" for i, t in enumerate(claim["terms"], 1))),

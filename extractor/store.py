@@ -305,6 +305,9 @@ def _insert_claim(
             "event_date": item.event_date.date,
             "event_date_precision": item.event_date.precision,
             "event_date_text": item.event_date.text,
+            "truce_began_text": item.truce_began.text,
+            "truce_began_date": item.truce_began.date,
+            "truce_began_precision": item.truce_began.precision,
             "duration_text": duration.text if duration else None,
             "duration_iso": duration.iso8601 if duration else None,
             "duration_open_ended": int(duration.open_ended) if duration else None,
@@ -322,7 +325,14 @@ def _insert_claim(
         }
     )
     db["parties"].insert_all(
-        {"claim_id": claim_id, "position": i, "name": p.name, "canonical": p.canonical, "role": p.role}
+        {
+            "claim_id": claim_id,
+            "position": i,
+            "name": p.name,
+            "canonical": p.canonical,
+            "role": p.role,
+            "standard_name": p.standard_name,
+        }
         for i, p in enumerate(item.parties)
     )
     chain = claim.attribution
@@ -444,7 +454,10 @@ def _with_children(db: Database, row: dict) -> dict:
     if row["duration_open_ended"] is not None:
         row["duration_open_ended"] = bool(row["duration_open_ended"])
     row["parties"] = list(
-        db.query("SELECT name, canonical, role FROM parties WHERE claim_id = ? ORDER BY position", [claim_id])
+        db.query(
+            "SELECT name, standard_name, canonical, entity_id, role FROM parties WHERE claim_id = ? ORDER BY position",
+            [claim_id],
+        )
     )
     row["attribution"] = [
         {**link, "anonymous": bool(link["anonymous"]), "named_in_text": bool(link["named_in_text"])}

@@ -116,6 +116,31 @@ def test_a_truce_said_to_hold_since_a_day_after_the_denial_began_after_it():
     assert compare(denial, holding) is None
 
 
+def test_a_deal_implementing_a_truce_signed_before_the_denial_is_an_existence_conflict():
+    # "Commanders agreed on Saturday how to implement the cessation of hostilities signed
+    # in Pretoria on Nov. 2", against "there is no ceasefire" said on Nov. 4.
+    denial = claim("a", "denial", **on(2))
+    implementing = claim("b", "agreement", began=DAY, **on(10))
+    assert finding(compare(denial, implementing, Timeline([denial, implementing])), "existence")
+    new_truce = claim("c", "agreement", **on(10))  # without the start: a new truce, sequence
+    assert compare(denial, new_truce, Timeline([denial, new_truce])) is None
+
+
+def test_a_deal_implementing_an_old_truce_is_not_a_new_truce_between_a_denial_and_a_report():
+    denial = claim("a", "denial", **on(2))
+    holding = claim("b", "in_effect", **reported(12))  # "has held since it was signed", undated
+    implementing = claim("c", "agreement", began=DAY, **on(10))
+    assert finding(compare(denial, holding, Timeline([denial, holding, implementing])), "existence")
+    new_truce = claim("d", "agreement", **on(10))
+    assert compare(denial, holding, Timeline([denial, holding, new_truce])) is None
+
+
+def test_a_violation_of_a_truce_that_began_after_the_denial_is_sequence():
+    denial = claim("a", "denial", **on(0))
+    assert compare(denial, claim("b", "violation", began=DAY + 3, **on(5))) is None
+    assert finding(compare(denial, claim("c", "violation", began=DAY - 3, **on(5))), "existence")
+
+
 # --- terms: only within one arrangement -----------------------------------------------------------
 
 

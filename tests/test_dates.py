@@ -141,6 +141,20 @@ def test_last_week_has_week_precision():
     assert date(2020, 10, 5) <= date.fromisoformat(result.date) <= date(2020, 10, 11)
 
 
+@pytest.mark.parametrize(
+    ("words", "expected", "precision"),
+    [
+        ("agreed in Kunming last week", "2020-10-05", "week"),
+        ("signed last month in Doha", "2020-09", "month"),
+        ("signed in Pretoria on Nov. 2", "2019-11-02", "day"),
+    ],
+)
+def test_a_start_dated_inside_longer_words(words, expected, precision):
+    # truce_began copies the words around the date ("signed in Pretoria on Nov. 2").
+    result = resolve_event_date(words, "2020-10-12")
+    assert (result.date, result.precision) == (expected, precision)
+
+
 def test_in_january_has_month_precision():
     result = resolve_event_date("in January", "2020-10-12")
 

@@ -28,15 +28,15 @@ TPLF_DEFINED = "Fighting resumed after the Tigray People's Liberation Front (TPL
 
 
 def resolve_articles(
-    articles: dict[str, tuple[str, list[tuple[str, str]]]], decisions: list[dict] | None = None
+    articles: dict[str, tuple[str, list[tuple[str, ...]]]], decisions: list[dict] | None = None
 ) -> tuple[dict[tuple[str, str], str], dict[str, Entity]]:
-    """Resolve {article id: (text, [(party name, role), ...])}; returns the entity id of
-    every (article id, name) and the entities by id."""
+    """Resolve {article id: (text, [(party name, role[, standard name]), ...])}; returns
+    the entity id of every (article id, name) and the entities by id."""
     mentions, texts = [], {}
     for article_id, (text, names) in articles.items():
         texts[article_id] = text
-        for name, role in names:
-            mentions.append(Mention(len(mentions) + 1, article_id, name, role))
+        for name, role, *standard in names:
+            mentions.append(Mention(len(mentions) + 1, article_id, name, role, *standard))
     entity_of, entities = resolve(mentions, texts, decisions)
     return {(m.article_id, m.name): entity_of[m.rowid] for m in mentions}, {e.id: e for e in entities}
 
@@ -284,6 +284,46 @@ def test_a_generic_reference_never_merges_across_articles_by_itself():
     assert ids[("generic", "the army")] not in (ids[("named", "Sudanese army")], ids[("another", "the army")])
     assert ids[("generic", "the paramilitary group")] != ids[("named", "Rapid Support Forces")]
     assert entities[ids[("generic", "the army")]].mentions == 1
+
+
+# --- the model's standard names ------------------------------------------------------------------
+
+
+def test_standard_names_join_names_no_rule_could_link():
+    # "the Tatmadaw" and "junta forces" name Myanmar's military only to a reader who knows it.
+    ids, entities = resolve_articles(
+        {
+            "dispatch": ("The Tatmadaw said there is no ceasefire.", [("Tatmadaw", "party", "Myanmar Armed Forces")]),
+            "monitor": ("Junta forces bombed two villages.", [("junta forces", "party", "Myanmar military")]),
+            "daily": ("Myanmar's military said it agreed a truce.", [("Myanmar's military", "party")]),
+        }
+    )
+    assert ids[("dispatch", "Tatmadaw")] == ids[("monitor", "junta forces")] == ids[("daily", "Myanmar's military")]
+    assert any("standard name" in reason for reason in entities[ids[("dispatch", "Tatmadaw")]].evidence)
+
+
+def test_without_standard_names_the_same_names_stay_apart():
+    ids, _ = resolve_articles(
+        {
+            "dispatch": ("The Tatmadaw said there is no ceasefire.", [("Tatmadaw", "party")]),
+            "daily": ("Myanmar's military said it agreed a truce.", [("Myanmar's military", "party")]),
+        }
+    )
+    assert ids[("dispatch", "Tatmadaw")] != ids[("daily", "Myanmar's military")]
+
+
+def test_a_generic_standard_name_links_nothing_and_a_split_name_keeps_its_own_entity():
+    articles = {
+        "a": ("The army and the militia agreed.", [("the militia", "party", "the militia")]),
+        "b": ("The militia fired.", [("the militia", "party", "the militia")]),
+        "c": ("The Tatmadaw said.", [("Tatmadaw", "party", "Myanmar Armed Forces")]),
+        "d": ("Myanmar's army said.", [("Myanmar's army", "party")]),
+    }
+    ids, _ = resolve_articles(articles)
+    assert ids[("a", "the militia")] != ids[("b", "the militia")]
+    assert ids[("c", "Tatmadaw")] == ids[("d", "Myanmar's army")]
+    ids, _ = resolve_articles(articles, [{"action": "split", "name": "Tatmadaw", "other": None}])
+    assert ids[("c", "Tatmadaw")] != ids[("d", "Myanmar's army")]
 
 
 # --- through the database ------------------------------------------------------------------------

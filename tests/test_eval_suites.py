@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlite_utils import Database
 
 from extractor.evals.run import run_eval
 from extractor.evals.suite import check_suite, load_suite
@@ -59,3 +60,13 @@ def test_every_recording_says_what_produced_it_and_holds_no_key(suite: Path, rec
         assert "not a model" in header[0]
     lowered = text.lower()
     assert "authorization" not in lowered and "bearer " not in lowered and "sk-" not in lowered
+
+
+def test_without_the_standard_names_entity_resolution_works_from_the_names_as_written(tmp_path: Path):
+    dev = next(s for s in SUITES if s.name == "dev")
+    run = run_eval(load_suite(dev), crosscheck_only=True, names_as_written=True, keep_db=tmp_path / "eval.db")
+    db = Database(tmp_path / "eval.db")
+    assert db.execute("SELECT count(*) FROM parties WHERE standard_name IS NOT NULL").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM parties").fetchone()[0] > 0
+    assert run.thresholds_apply, "thresholds.toml of dev has no [crosscheck-only names-as-written] section"
+    assert run.passed, run.threshold_failures

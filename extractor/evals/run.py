@@ -4,7 +4,9 @@ Three ways to get predictions, all through the same code as `truce extract`:
 - replay: a recording of the suite (a vcrpy cassette) answers the model calls;
 - live: a model endpoint answers them, optionally recorded as a new recording;
 - crosscheck-only: the gold claims go through the real grounding, storage and
-  cross-check, so the cross-check is scored apart from any model.
+  cross-check, so the cross-check is scored apart from any model; with
+  `names_as_written` the gold's standard party names are dropped first, as a model
+  that gives only the names as written would answer.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sqlite_utils import Database
 from extractor import store
 from extractor.crosscheck import run_crosscheck
 from extractor.evals.score import PredictedClaim, PredictedConflict, PredictedParty, Scores, score
-from extractor.evals.suite import Recording, Suite, SuiteError
+from extractor.evals.suite import GoldClaim, Recording, Suite, SuiteError
 from extractor.extract import ArticleExtractionResult, ground_claim
 from extractor.ground import NormalisedText
 from extractor.model import ModelClient, ModelSettings
@@ -84,7 +86,18 @@ def _work_db(keep: Path | None) -> Iterator[Database]:
         db.close()
 
 
-def _store_gold(db: Database, suite: Suite) -> None:
+NAMES_AS_WRITTEN = "names-as-written"
+
+
+def _answer(claim: GoldClaim, names_as_written: bool) -> dict:
+    answer = claim.model_answer()
+    if names_as_written:
+        for party in answer["parties"]:
+            party["standard_name"] = None
+    return answer
+
+
+def _store_gold(db: Database, suite: Suite, names_as_written: bool = False) -> None:
     """The gold claims as if a model had returned them: real grounding, real storage."""
     run_id = store.start_run(db, "eval crosscheck-only", GOLD_MODEL)
     totals = store.RunTotals()
@@ -92,7 +105,8 @@ def _store_gold(db: Database, suite: Suite) -> None:
         article = item.article
         normalised = NormalisedText.of(article.text)
         claims = [
-            ground_claim(TruceClaim.model_validate(c.model_answer()), article, normalised) for c in item.gold.claims
+            ground_claim(TruceClaim.model_validate(_answer(c, names_as_written)), article, normalised)
+            for c in item.gold.claims
         ]
         store.save_extraction(db, run_id, ArticleExtractionResult(article, claims), GOLD_MODEL, GOLD_MODEL)
         totals.extracted += 1
@@ -138,6 +152,7 @@ def run_eval(
     record_as: str | None = None,
     record_label: str | None = None,
     crosscheck_only: bool = False,
+    names_as_written: bool = False,
     keep_db: Path | None = None,
     concurrency: int = 1,
 ) -> EvalRun:
@@ -146,8 +161,9 @@ def run_eval(
     failed: dict[str, str] = {}
     with _work_db(keep_db) as db:
         if crosscheck_only:
-            mode, model, prompt_hash, name = "crosscheck-only", GOLD_MODEL, None, None
-            _store_gold(db, suite)
+            name = NAMES_AS_WRITTEN if names_as_written else None
+            mode, model, prompt_hash = "crosscheck-only", GOLD_MODEL, None
+            _store_gold(db, suite, names_as_written)
         elif live is not None:
             mode, model, prompt_hash, name = "live", live.model, extraction_prompt_hash(), record_as
             target = suite.path / "recordings" / f"{record_as}.yaml" if record_as else None
@@ -179,7 +195,7 @@ def run_eval(
         run_crosscheck(db, command="eval crosscheck")
         predicted, conflicts = load_predictions(db, suite)
     scores = score(suite, predicted, conflicts, failed)
-    section = "crosscheck-only" if crosscheck_only else name
+    section = ("crosscheck-only" + (f" {name}" if name else "")) if crosscheck_only else name
     thresholds = suite.thresholds.get(section or "", {})
     run = EvalRun(
         suite,

@@ -48,6 +48,7 @@ class _Strict(BaseModel):
 
 class GoldParty(_Strict):
     name: str
+    standard_name: str | None = None
     role: PartyRole
     entity: str = Field(pattern=ENTITY_KEY.pattern)
 
@@ -68,6 +69,7 @@ class GoldClaim(_Strict):
     scope: Scope = "unknown"
     when: str | None = None
     event_date: str | None = Field(default=None, pattern=GOLD_DATE.pattern)
+    truce_began: str | None = None
     duration: Duration | None = None
     conditions: list[str] = Field(default_factory=list)
     terms: list[str] = Field(default_factory=list)
@@ -259,6 +261,8 @@ def check_suite(suite: Suite) -> list[str]:
             for label, quote in quotes:
                 if quote not in text:
                     problems.append(f"{where} {claim.id}: the {label} quote {quote[:70]!r} is not in the article.")
+            if claim.truce_began and claim.truce_began not in text:
+                problems.append(f"{where} {claim.id}: truce_began {claim.truce_began[:70]!r} is not in the article.")
             problems += _check_date(where, claim)
         for span in item.gold.no_claim_spans:
             if span.quote not in text:

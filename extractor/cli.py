@@ -116,7 +116,9 @@ def model_options(command: Callable) -> Callable:
             help="tools (OpenAI default); json_schema (vLLM, Ollama, llama-server; default with "
             "--base-url); json_object (llama-cpp-python's server).",
         ),
-        click.option("--timeout", default=120.0, show_default=True, help="Seconds per model call."),
+        click.option(
+            "--timeout", default=120.0, show_default=True, help="Seconds a model call may take, answer included."
+        ),
         click.option("--retries", default=4, show_default=True, help="Retries for 429, 5xx and timeouts."),
         click.option(
             "--concurrency",
@@ -162,6 +164,7 @@ def _print_crosscheck(report: CrosscheckReport) -> None:
 @click.option("--published", help="Override the publication date (YYYY-MM-DD).")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the input files.")
 @click.option("--max-chars", default=DEFAULT_MAX_CHARS, show_default=True, help="Refuse longer articles.")
+@click.option("--max-tokens", type=click.IntRange(1), help="Cap on each answer's length (small local models).")
 @click.option("--silent", is_flag=True, help="No progress bar or skip messages.")
 def extract(
     paths,
@@ -183,10 +186,13 @@ def extract(
     published,
     encoding,
     max_chars,
+    max_tokens,
     silent,
 ) -> None:
     """Extract truce claims from articles (.txt, .md, .html, .jsonl files or folders)."""
-    settings = _settings(model, base_url, api_key, mode, timeout, retries)
+    settings = ModelSettings.resolve(
+        model, base_url, api_key, mode, timeout=timeout, http_retries=retries, max_tokens=max_tokens
+    )
     overrides = {"title": title, "publisher": publisher, "url": url, "published": published}
     items = list(read_articles(list(paths), encoding, max_chars, overrides))
     if not items:
@@ -201,8 +207,16 @@ def extract(
     try:
         if progress:
             progress.start()
+        overridden = tuple(name for name, value in overrides.items() if value is not None)
         report = run_extraction(
-            db, items, client, concurrency=concurrency, force=force, strict=strict, on_event=on_event
+            db,
+            items,
+            client,
+            concurrency=concurrency,
+            force=force,
+            strict=strict,
+            overridden=overridden,
+            on_event=on_event,
         )
     except KeyboardInterrupt:
         _interrupted.set()

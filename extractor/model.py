@@ -5,7 +5,9 @@
 - tenacity retries 429, 5xx, timeouts and dropped connections with exponential backoff,
   honouring the server's Retry-After header;
 - every HTTP attempt is logged as a `CallRecord` (request and response JSON, tokens,
-  duration). API keys are never part of a record or an error message.
+  duration). API keys are never part of a record or an error message;
+- `timeout` bounds each attempt in all, not only the gap between bytes, so a server
+  that trickles its answer cannot hold a call (`DeadlineTransport`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ _INSTRUCTOR_MODES = {
     "json_object": instructor.Mode.JSON,
 }
 RE_RECORD_HINT = "Re-record the responses with: python -m extractor.record"
+MAX_RETRY_TOKENS = 32768  # the most a cut-off answer is given on its one retry
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,51 @@ def _is_replay_mismatch(exc: BaseException) -> bool:
     return False
 
 
+class _DeadlineStream(httpx2.SyncByteStream):
+    """A response body that stops with a timeout once the attempt's deadline passes."""
+
+    def __init__(self, stream: httpx2.SyncByteStream, request: httpx2.Request, ends_at: float, seconds: float):
+        self._stream, self._request, self._ends_at, self._seconds = stream, request, ends_at, seconds
+
+    def __iter__(self):
+        for chunk in self._stream:
+            _check_deadline(self._request, self._ends_at, self._seconds)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _check_deadline(request: httpx2.Request, ends_at: float, seconds: float) -> None:
+    if time.monotonic() > ends_at:
+        raise httpx2.ReadTimeout(f"no complete answer within {seconds:g} s", request=request)
+
+
+class DeadlineTransport(httpx2.BaseTransport):
+    """Each request, headers and body, must be over within `seconds`; the per-read
+    timeout alone lets a server sending a byte a second hold a call for ever."""
+
+    def __init__(self, seconds: float, inner: httpx2.BaseTransport | None = None):
+        self.seconds = seconds
+        self.inner = inner or httpx2.HTTPTransport()
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        ends_at = time.monotonic() + self.seconds
+        response = self.inner.handle_request(request)
+        try:
+            _check_deadline(request, ends_at, self.seconds)
+        except httpx2.ReadTimeout:
+            response.close()
+            raise
+        stream = _DeadlineStream(response.stream, request, ends_at, self.seconds)  # type: ignore[arg-type]
+        return httpx2.Response(
+            response.status_code, headers=response.headers, stream=stream, extensions=response.extensions
+        )
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 class ModelClient:
     """Structured calls to one model. Safe to share between threads."""
 
@@ -168,6 +216,10 @@ class ModelClient:
     ):
         self.settings = settings
         self._sleep = sleep
+        if http_client is None:
+            http_client = openai.DefaultHttpxClient(
+                transport=DeadlineTransport(settings.timeout), timeout=settings.timeout
+            )
         self._openai = openai.OpenAI(
             api_key=settings.api_key,
             base_url=settings.base_url,
@@ -208,8 +260,24 @@ class ModelClient:
         try:
             value = retrying(self._attempt, messages, response_model, purpose, calls)
         except Exception as exc:  # turned into the project's own error, without secrets
-            raise self._as_error(exc, calls) from None
+            budget = self._larger_budget(calls)
+            if budget is None:
+                raise self._as_error(exc, calls) from None
+            try:  # an answer cut off at the server's own limit: once more, with room
+                value = retrying(self._attempt, messages, response_model, purpose, calls, budget)
+            except Exception as again:
+                raise self._as_error(again, calls) from None
         return StructuredResult(value=value, calls=calls)
+
+    def _larger_budget(self, calls: list[CallRecord]) -> int | None:
+        """Twice the cut-off answer's length, when the last answer was cut off at the
+        server's default limit; a cap the user set (--max-tokens) is kept."""
+        last = calls[-1] if calls else None
+        if last is None or last.status != "truncated" or self.settings.max_tokens is not None:
+            return None
+        if (last.request or {}).get("max_tokens"):
+            return None  # already the retry
+        return min(2 * (last.output_tokens or 4096), MAX_RETRY_TOKENS)
 
     def _attempt(
         self,
@@ -217,6 +285,7 @@ class ModelClient:
         response_model: type[T],
         purpose: str,
         calls: list[CallRecord],
+        max_tokens: int | None = None,
     ) -> T:
         client = instructor.from_openai(self._openai, mode=_INSTRUCTOR_MODES[self.settings.mode])
         current: dict[str, Any] = {}
@@ -243,7 +312,11 @@ class ModelClient:
             if not choices:
                 record.status, record.error = "invalid_output", "the server's answer has no choices"
             elif getattr(choices[0], "finish_reason", None) == "length":
-                record.status, record.error = "truncated", "the answer was cut off at the output token limit"
+                limit = (record.request or {}).get("max_tokens")
+                record.status = "truncated"
+                record.error = "the answer was cut off at the output token limit" + (
+                    f" of {limit} tokens" if limit else ""
+                )
 
         def on_parse_error(error: Exception, **_: Any) -> None:
             record: CallRecord = current["record"]
@@ -261,8 +334,8 @@ class ModelClient:
         kwargs: dict[str, Any] = {}
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature
-        if self.settings.max_tokens is not None:
-            kwargs["max_tokens"] = self.settings.max_tokens
+        if (max_tokens or self.settings.max_tokens) is not None:
+            kwargs["max_tokens"] = max_tokens or self.settings.max_tokens
         if self.settings.mode == "json_object":
             schema = response_model.model_json_schema()
             kwargs["extra_body"] = {"response_format": {"type": "json_object", "schema": schema}}
@@ -318,7 +391,7 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, openai.APIStatusError):
         return f"HTTP {exc.status_code} {exc.message}"[:500]
     if isinstance(exc, openai.APITimeoutError):
-        return "the request timed out"
+        return "the request timed out (no complete answer within --timeout seconds)"
     if isinstance(exc, openai.APIConnectionError):
         return f"cannot connect ({exc.__cause__ or exc})"[:500]
     return f"{type(exc).__name__}: {exc}"[:500]

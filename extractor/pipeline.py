@@ -52,8 +52,11 @@ def run_extraction(
     force: bool = False,
     strict: bool = False,
     command: str = "extract",
+    overridden: tuple[str, ...] = (),
     on_event: Callable[[Event], None] = lambda event: None,
 ) -> RunReport:
+    """Extract every article not done yet with this model and prompt. `overridden` names
+    the metadata the user set (--publisher ...): applied to skipped articles too."""
     settings = client.settings
     prompt_hash = extraction_prompt_hash()
     run_id = store.start_run(db, command, settings.model, settings.base_url, settings.mode, prompt_hash)
@@ -107,6 +110,8 @@ def run_extraction(
             if duplicate or (not force and store.is_extracted(db, item.id, settings.model, prompt_hash)):
                 report.totals.skipped += 1
                 on_event(Event("skipped", item.source, "already extracted with this model and prompt", item.id))
+                if overridden and not duplicate:
+                    store.apply_overrides(db, item, overridden)
                 continue
             if endpoint_down():
                 break

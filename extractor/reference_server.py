@@ -12,6 +12,13 @@ Fault scenarios, for recording how the pipeline copes with a failing server:
   --fault error-for:<id>       every request about article <id> (a prefix) gets 500
   --fault malformed-for:<id>   every answer about article <id> is not valid JSON
   --fault no-claims            every article is answered with an empty list of claims
+  --fault reset-first          the first request's connection is closed without an answer
+  --fault markup-error-first   the first request gets 500 whose message looks like markup
+  --fault wrong-shape-for:<id> the answer about article <id> lacks the claims list
+  --fault truncated-for:<id>   the answer about article <id> is cut off (finish_reason length)
+  --fault truncated-first      the first answer is cut off; later ones are whole
+  --fault no-choices-for:<id>  the answer about article <id> has an empty choices list
+  --fault trickle              every answer is sent one byte every 50 ms
 
 Run: python -m extractor.reference_server --port 8099 [--fault ...]
 """
@@ -22,8 +29,10 @@ import argparse
 import hashlib
 import json
 import re
+import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -33,6 +42,7 @@ from extractor.read import article_id
 from extractor.resources import project_path
 
 MODEL_NAME = "reference"
+RESET = 0  # status of an answer that is a closed connection
 _ARTICLE = re.compile(r"<article>\n(.*?)\n</article>", re.S)
 _PAIR = re.compile(r"<claim id=\"([^\"]+)\">")
 
@@ -109,6 +119,20 @@ def _completion(request: dict, payload: dict) -> dict:
     }
 
 
+def _cut_off(body: dict) -> dict:
+    """The answer cut in half, as a server that ran out of output tokens sends it."""
+    choice = body["choices"][0]
+    message = choice["message"]
+    for holder, field in [
+        (message, "content"),
+        *[(c["function"], "arguments") for c in message.get("tool_calls") or []],
+    ]:
+        if holder.get(field):
+            holder[field] = holder[field][: len(holder[field]) // 2]
+    choice["finish_reason"] = "length"
+    return body
+
+
 def answer(state: ReferenceState, request: dict) -> tuple[int, dict, dict]:
     """(status, headers, body) for one chat completion request."""
     with state.lock:
@@ -120,6 +144,11 @@ def answer(state: ReferenceState, request: dict) -> tuple[int, dict, dict]:
             {"Retry-After": "1"},
             {"error": {"message": "Rate limit reached (reference fault scenario)", "type": "rate_limit"}},
         )
+    if "reset-first" in state.faults and number == 1:
+        return RESET, {}, {}
+    if "markup-error-first" in state.faults and number == 1:
+        message = "Internal error [/model] in [bold]backend[/] (reference fault scenario)"
+        return 500, {}, {"error": {"message": message, "type": "server_error"}}
     messages = request.get("messages", [])
     first_user = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
     found = _ARTICLE.search(first_user)
@@ -134,6 +163,18 @@ def answer(state: ReferenceState, request: dict) -> tuple[int, dict, dict]:
                         {},
                         {"error": {"message": "Internal error (reference fault scenario)", "type": "server_error"}},
                     )
+                if kind == "wrong-shape-for":
+                    return (
+                        200,
+                        {},
+                        _completion(request, {"truce_claims": state.references.get(key, {}).get("claims", [])}),
+                    )
+                if kind == "truncated-for":
+                    return 200, {}, _cut_off(_completion(request, state.references.get(key, {"claims": []})))
+                if kind == "no-choices-for":
+                    body = _completion(request, {"claims": []})
+                    body["choices"] = []
+                    return 200, {}, body
                 if kind == "malformed-for":
                     body = _completion(request, {})
                     broken = "{'claims': [this is not JSON"
@@ -143,6 +184,8 @@ def answer(state: ReferenceState, request: dict) -> tuple[int, dict, dict]:
                     else:
                         choice["content"] = broken
                     return 200, {}, body
+        if "truncated-first" in state.faults and number == 1:
+            return 200, {}, _cut_off(_completion(request, state.references.get(key, {"claims": []})))
         if "no-claims" in state.faults:
             return 200, {}, _completion(request, {"claims": []})
         if key not in state.references:
@@ -188,6 +231,10 @@ def make_server(port: int = 0, faults: list[str] | None = None, host: str = "127
                 self._send(404, {}, {"error": {"message": f"No route {self.path}."}})
 
         def _send(self, status: int, headers: dict, body: dict) -> None:
+            if status == RESET:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -195,7 +242,16 @@ def make_server(port: int = 0, faults: list[str] | None = None, host: str = "127
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if "trickle" not in state.faults:
+                self.wfile.write(data)
+                return
+            try:
+                for i in range(len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                self.close_connection = True  # the client gave up
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

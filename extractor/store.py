@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from extractor import migrations
 from extractor.canonical import canonical_name
+from extractor.dates import resolve_event_date
 from extractor.errors import DatabaseError, NotFoundError
 from extractor.extract import ArticleExtractionResult
 from extractor.model import CallRecord
@@ -234,6 +235,38 @@ def _upsert_article(db: Database, article: Article) -> None:
         },
         pk="id",
     )
+
+
+OVERRIDABLE = ("title", "publisher", "url", "published")
+
+
+def apply_overrides(db: Database, article: Article, fields: tuple[str, ...]) -> None:
+    """Metadata the user overrides (--publisher, --published ...) on an article already
+    extracted, without a model call: the article row, and what its claims take from it:
+    the publisher, and the dates resolved against the publication date."""
+    given = {name: getattr(article, name) for name in fields if name in OVERRIDABLE}
+    if not given:
+        return
+    with transaction(db):
+        db["articles"].update(article.id, given)
+        claim_ids = "SELECT id FROM claims WHERE article_id = ?"
+        if "publisher" in given:
+            db.execute("UPDATE claims SET publisher = ? WHERE article_id = ?", [article.publisher, article.id])
+            db.execute(
+                f"UPDATE attributions SET name = ? WHERE role = 'publisher' AND claim_id IN ({claim_ids})",
+                [article.publisher, article.id],
+            )
+        if "published" in given:
+            rows = db.execute(
+                f"SELECT id, event_date_text, truce_began_text FROM claims WHERE id IN ({claim_ids})", [article.id]
+            ).fetchall()
+            for claim_id, when, began in rows:
+                event, start = resolve_event_date(when, article.published), resolve_event_date(began, article.published)
+                db.execute(
+                    "UPDATE claims SET event_date = ?, event_date_precision = ?, truce_began_date = ?, "
+                    "truce_began_precision = ? WHERE id = ?",
+                    [event.date, event.precision, start.date, start.precision, claim_id],
+                )
 
 
 def delete_claims_of_article(db: Database, article_id: str) -> None:

@@ -204,3 +204,29 @@ def test_a_run_whose_process_died_is_marked_interrupted_when_the_database_is_nex
     store.open_db(db_path)
     statuses = {r["id"]: r["status"] for r in query(db_path, "SELECT id, status FROM runs")}
     assert statuses == {killed: "interrupted", alive: "running"}
+
+
+def test_metadata_overrides_reach_an_article_already_extracted_without_a_model_call(db_path, reference_url):
+    # Seed 003 has no date of its own, so "on Friday" stays unknown until --published gives one.
+    article = SEED_IDS["003"]
+    assert extract_cli([seed_path("003")], db_path, reference_url).exit_code == 0
+    before = count(db_path, "model_calls")
+    assert query(db_path, "SELECT event_date FROM claims WHERE article_id = ? AND event_date_text = 'on Friday'",
+                 [article])[0]["event_date"] is None  # fmt: skip
+    again = extract_cli(
+        [seed_path("003")], db_path, reference_url, "--publisher", "Kurdistan 24", "--published", "2015-04-08"
+    )
+    assert again.exit_code == 0, again.output
+    assert count(db_path, "model_calls") == before  # skipped: no model call
+    (row,) = query(db_path, "SELECT publisher, published FROM articles WHERE id = ?", [article])
+    assert row == {"publisher": "Kurdistan 24", "published": "2015-04-08"}
+    claims = query(db_path, "SELECT publisher, event_date, event_date_text FROM claims WHERE article_id = ?", [article])
+    assert {c["publisher"] for c in claims} == {"Kurdistan 24"}
+    assert {c["event_date"] for c in claims if c["event_date_text"] == "on Friday"} == {"2015-04-03"}
+    publishers = query(
+        db_path,
+        "SELECT DISTINCT name FROM attributions WHERE role = 'publisher' AND claim_id IN "
+        "(SELECT id FROM claims WHERE article_id = ?)",
+        [article],
+    )
+    assert publishers == [{"name": "Kurdistan 24"}]

@@ -10,18 +10,19 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlite_utils import Database
 
 from extractor import store
 from extractor.errors import ModelCallError
 from extractor.model import ModelClient
 from extractor.prompts import content_hash, render
+from extractor.schema import CachedSchema
 
 ADJUDICATE_TEMPLATES = ["adjudicate/system.j2", "adjudicate/user.j2"]
 
 
-class Verdict(BaseModel):
+class Verdict(CachedSchema):
     verdict: Literal["contradicts", "consistent", "refines", "unrelated"] = Field(
         description="contradicts: both cannot be true of the same truce; consistent: both can be true; "
         "refines: one states the other more precisely; unrelated: different truces."

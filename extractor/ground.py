@@ -48,6 +48,9 @@ MIN_FUZZY_SCORE = 80.0
 MIN_TOKEN_COVERAGE = 0.75
 
 
+_RUNS = re.compile(r"\s+|-{2,}")
+
+
 @dataclass(frozen=True)
 class NormalisedText:
     """A normalised copy of a text and, for each of its characters, the index in the
@@ -58,6 +61,37 @@ class NormalisedText:
 
     @classmethod
     def of(cls, original: str) -> NormalisedText:
+        translated = original.translate(_QUOTE_MAP)
+        lowered = translated.lower()
+        if len(lowered) != len(translated):  # a letter whose lower case is longer ('İ')
+            return cls._char_by_char(original)
+        # Runs of whitespace become one space, runs of dashes one dash; every kept
+        # character remembers its index in the original.
+        parts: list[str] = []
+        origin: list[int] = []
+        position = 0
+        for run in _RUNS.finditer(lowered):
+            start = run.start()
+            if start > position:
+                parts.append(lowered[position:start])
+                origin.extend(range(position, start))
+            if run.group(0)[0] == "-":
+                parts.append("-")
+                origin.append(start)
+            elif origin:  # leading whitespace is dropped
+                parts.append(" ")
+                origin.append(start)
+            position = run.end()
+        if position < len(lowered):
+            parts.append(lowered[position:])
+            origin.extend(range(position, len(lowered)))
+        text = "".join(parts)
+        if text.endswith(" "):
+            text, origin = text[:-1], origin[:-1]
+        return cls(text, origin)
+
+    @classmethod
+    def _char_by_char(cls, original: str) -> NormalisedText:
         chars: list[str] = []
         origin: list[int] = []
         previous_space = True

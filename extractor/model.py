@@ -31,6 +31,41 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from extractor.errors import ConfigError, ModelCallError, ReplayMismatchError
 
+
+def _check_async_validators_once() -> None:
+    """instructor walks the whole response model on every call to refuse async
+    validators (a few ms of CPU per call, issue 9); the answer depends on the class
+    only, so it is worked out once per class. Left alone if instructor moves it."""
+    try:
+        from instructor.v2.validation import async_validators
+    except ImportError:
+        return
+    check = getattr(async_validators, "reject_async_validators", None)
+    if check is None or getattr(check, "truce_once", False):
+        return
+    passed: set = set()
+
+    def once(response_model: Any) -> None:
+        # instructor derives a same-named subclass per call: keyed by name, not object.
+        key = (getattr(response_model, "__module__", None), getattr(response_model, "__qualname__", None))
+        if None in key or not str(key[0]).startswith("extractor."):
+            check(response_model)
+        elif key not in passed:
+            check(response_model)
+            passed.add(key)
+
+    once.truce_once = True  # type: ignore[attr-defined]
+    async_validators.reject_async_validators = once
+    try:  # a module that imported the function by name at its top
+        from instructor.v2.core import patch
+    except ImportError:
+        return
+    if getattr(patch, "reject_async_validators", None) is check:
+        patch.reject_async_validators = once
+
+
+_check_async_validators_once()
+
 # instructor logs every failed attempt at ERROR level, request and error text included,
 # which may echo a key; this layer records attempts itself, scrubbed, in CallRecords.
 logging.getLogger("instructor").setLevel(logging.CRITICAL)

@@ -8,7 +8,8 @@ program works out itself (canonical names, resolved dates, quote offsets) lives 
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -215,7 +216,25 @@ class TruceClaim(BaseModel):
         return value
 
 
-class ArticleExtraction(BaseModel):
+class CachedSchema(BaseModel):
+    """A response model whose JSON schema is worked out once: instructor asks for it on
+    every call, and pydantic rebuilds it each time (several ms of CPU per call).
+    instructor also derives a same-named subclass per call, with the same fields, so the
+    cache is keyed by the class's name, not the class object."""
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        key = (cls.__module__, cls.__qualname__, args, tuple(sorted(kwargs.items())))
+        text = _SCHEMA_CACHE.get(key)
+        if text is None:
+            text = _SCHEMA_CACHE[key] = json.dumps(super().model_json_schema(*args, **kwargs))
+        return json.loads(text)  # a fresh copy: callers may change it
+
+
+_SCHEMA_CACHE: dict[tuple, str] = {}
+
+
+class ArticleExtraction(CachedSchema):
     """Every truce claim in one article. An article may hold none."""
 
     model_config = ConfigDict(extra="ignore")

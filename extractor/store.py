@@ -53,6 +53,9 @@ def open_db(path: str | Path, must_exist: bool = False) -> Database:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # a second writer waits its turn
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA journal_mode = WAL")
+        # In WAL mode a commit is atomic and survives the process being killed without
+        # an fsync; only a power cut may lose the last commits, never consistency.
+        db.execute("PRAGMA synchronous = NORMAL")
         _migrate(db)
         _mark_dead_runs(db)
     except Exception as exc:  # locked, read-only
@@ -123,6 +126,20 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _insert(db: Database, table: str, rows: list[dict[str, Any]] | dict[str, Any]) -> int | None:
+    """Plain INSERTs for the per-article hot path (sqlite-utils checks the table and
+    opens a savepoint on every call); returns the last row id."""
+    rows = [rows] if isinstance(rows, dict) else rows
+    if not rows:
+        return None
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    sql = f"INSERT INTO {table} ({', '.join(f'[{c}]' for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
+    if len(rows) == 1:
+        return db.conn.execute(sql, [rows[0].get(c) for c in columns]).lastrowid
+    db.conn.executemany(sql, [[row.get(c) for c in columns] for row in rows])
+    return None
+
+
 # --- runs -------------------------------------------------------------------------
 
 
@@ -188,23 +205,27 @@ def finish_run(db: Database, run_id: int, totals: RunTotals, errors: list[dict],
 
 
 def log_calls(db: Database, run_id: int | None, article_id: str | None, calls: list[CallRecord]) -> None:
-    db["model_calls"].insert_all(
-        {
-            "run_id": run_id,
-            "article_id": article_id,
-            "purpose": c.purpose,
-            "model": c.model,
-            "attempt": c.attempt,
-            "status": c.status,
-            "error": c.error,
-            "request_json": _dumps(c.request) if c.request is not None else None,
-            "response_json": _dumps(c.response) if c.response is not None else None,
-            "input_tokens": c.input_tokens,
-            "output_tokens": c.output_tokens,
-            "duration_ms": c.duration_ms,
-            "started_at": c.started_at,
-        }
-        for c in calls
+    _insert(
+        db,
+        "model_calls",
+        [
+            {
+                "run_id": run_id,
+                "article_id": article_id,
+                "purpose": c.purpose,
+                "model": c.model,
+                "attempt": c.attempt,
+                "status": c.status,
+                "error": c.error,
+                "request_json": _dumps(c.request) if c.request is not None else None,
+                "response_json": _dumps(c.response) if c.response is not None else None,
+                "input_tokens": c.input_tokens,
+                "output_tokens": c.output_tokens,
+                "duration_ms": c.duration_ms,
+                "started_at": c.started_at,
+            }
+            for c in calls
+        ],
     )
 
 
@@ -221,19 +242,23 @@ def is_extracted(db: Database, article_id: str, model: str, prompt_hash: str) ->
 
 
 def _upsert_article(db: Database, article: Article) -> None:
-    db["articles"].upsert(
-        {
-            "id": article.id,
-            "text": article.text,
-            "title": article.title,
-            "publisher": article.publisher,
-            "url": article.url,
-            "published": article.published,
-            "source": article.source,
-            "metadata": _dumps(article.metadata) if article.metadata else None,
-            "added_at": now(),
-        },
-        pk="id",
+    row = {
+        "id": article.id,
+        "text": article.text,
+        "title": article.title,
+        "publisher": article.publisher,
+        "url": article.url,
+        "published": article.published,
+        "source": article.source,
+        "metadata": _dumps(article.metadata) if article.metadata else None,
+        "added_at": now(),
+    }
+    columns = list(row)
+    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
+    db.conn.execute(
+        f"INSERT INTO articles ({', '.join(f'[{c}]' for c in columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT(id) DO UPDATE SET {updates}",
+        list(row.values()),
     )
 
 
@@ -286,8 +311,9 @@ def save_extraction(db: Database, run_id: int, result: ArticleExtractionResult, 
         _upsert_article(db, article)
         if result.error is None:
             delete_claims_of_article(db, article.id)
-        extractions = db["extractions"]
-        extractions.insert(
+        extraction_id = _insert(
+            db,
+            "extractions",
             {
                 "article_id": article.id,
                 "run_id": run_id,
@@ -301,9 +327,8 @@ def save_extraction(db: Database, run_id: int, result: ArticleExtractionResult, 
                 "input_tokens": result.input_tokens,
                 "output_tokens": result.output_tokens,
                 "finished_at": now(),
-            }
+            },
         )
-        extraction_id = extractions.last_pk
         for number, item in enumerate(result.claims, start=1):
             _insert_claim(db, f"{article.id}-{number}", article, extraction_id, item, model, prompt_hash)
         log_calls(db, run_id, article.id, result.calls)
@@ -326,7 +351,9 @@ def _insert_claim(
     claim = item.claim
     duration = claim.duration
     publisher = article.publisher or claim.attribution.publisher
-    db["claims"].insert(
+    _insert(
+        db,
+        "claims",
         {
             "id": claim_id,
             "article_id": article.id,
@@ -355,18 +382,22 @@ def _insert_claim(
             "model": model,
             "prompt_hash": prompt_hash,
             "created_at": now(),
-        }
+        },
     )
-    db["parties"].insert_all(
-        {
-            "claim_id": claim_id,
-            "position": i,
-            "name": p.name,
-            "canonical": p.canonical,
-            "role": p.role,
-            "standard_name": p.standard_name,
-        }
-        for i, p in enumerate(item.parties)
+    _insert(
+        db,
+        "parties",
+        [
+            {
+                "claim_id": claim_id,
+                "position": i,
+                "name": p.name,
+                "canonical": p.canonical,
+                "role": p.role,
+                "standard_name": p.standard_name,
+            }
+            for i, p in enumerate(item.parties)
+        ],
     )
     chain = claim.attribution
     links: list[dict] = [{"role": "publisher", "name": publisher}]
@@ -383,28 +414,36 @@ def _insert_claim(
             "channel": speaker.channel,
         }
     )
-    db["attributions"].insert_all(
-        {
-            "claim_id": claim_id,
-            "position": i,
-            "anonymous": 0,
-            "named_in_text": int(link.get("name") not in item.names_not_in_text),
-            **link,
-        }
-        for i, link in enumerate(links)
+    _insert(
+        db,
+        "attributions",
+        [
+            {
+                "claim_id": claim_id,
+                "position": i,
+                "anonymous": 0,
+                "named_in_text": int(link.get("name") not in item.names_not_in_text),
+                **link,
+            }
+            for i, link in enumerate(links)
+        ],
     )
-    db["evidence"].insert_all(
-        {
-            "claim_id": claim_id,
-            "position": i,
-            "quote": e.quote,
-            "model_quote": e.model_quote,
-            "start": e.start,
-            "end": e.end,
-            "alignment": e.alignment,
-            "score": e.score,
-        }
-        for i, e in enumerate(item.evidence)
+    _insert(
+        db,
+        "evidence",
+        [
+            {
+                "claim_id": claim_id,
+                "position": i,
+                "quote": e.quote,
+                "model_quote": e.model_quote,
+                "start": e.start,
+                "end": e.end,
+                "alignment": e.alignment,
+                "score": e.score,
+            }
+            for i, e in enumerate(item.evidence)
+        ],
     )
 
 

@@ -1,0 +1,165 @@
+"""Extraction throughput against a fake OpenAI-compatible server with a fixed latency.
+
+Extraction is I/O-bound: with C calls in flight and a server that answers in L seconds
+the ideal is C / L articles per second. This starts `benchmarks/fake_server.py` on
+127.0.0.1 (L = 0.5 s, one claim quoting each article), checks that the server alone
+reaches at least 0.95 of the ideal, then runs `truce extract` as a user would (a new
+process, a new database, --no-crosscheck) at C = 1, 8, 32 and 64 on distinct synthetic
+2.6k-character articles, 32 per call slot (64 at C = 1, 2,048 at C = 64), and prints
+achieved / ideal from the command's own wall time, start-up included, with its peak
+memory. Last, the C = 64 command is run again on its database: it must make no model
+call.
+
+Run: python benchmarks/throughput.py [--latency 0.5] [--concurrency 1 8 32 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx2
+
+ROOT = Path(__file__).resolve().parent.parent
+VOCABULARY = (
+    "ceasefire talks army rebels town province council elders convoy aid road bridge border villages shelling "
+    "monitors mediators envoy statement ministry commander spokesman market river valley district airport "
+    "hospital school refugees displaced supplies fuel harvest"
+)
+WORDS = VOCABULARY.split()
+RUNNER = (
+    "import atexit, resource, sys\n"
+    "atexit.register(lambda: print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+    "from extractor.cli import main\n"
+    "sys.argv = ['truce', *sys.argv[1:]]\n"
+    "main()\n"
+)
+
+
+def article(n: int) -> str:
+    """A distinct article of about 2,600 characters whose first sentence the server quotes."""
+    rng = random.Random(n)
+    lines = [
+        f"Truce reported in district {n} as talks continue",
+        "",
+        "The Valley Courier",
+        "March 3, 2024",
+        "",
+        f"The Northern Front and the army agreed a ceasefire around district {n} on Sunday, officials said.",
+    ]
+    while sum(len(line) + 1 for line in lines) < 2600:
+        sentence = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 18)))
+        lines.append(sentence.capitalize() + ".")
+    return "\n".join(lines)[:2650] + "\n"
+
+
+def write_corpus(folder: Path, count: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        (folder / f"a{n:05}.txt").write_text(article(n), "utf-8")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(latency: float) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks" / "fake_server.py"), "--port", str(port), "--latency", str(latency)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    server.stdout.readline()  # "fake server on ..."
+    return server, f"http://127.0.0.1:{port}/v1"
+
+
+def server_alone(url: str, concurrency: int, latency: float, rounds: int = 8) -> float:
+    """Achieved / ideal for the server with a client that does nothing else."""
+    body = {"model": "fake", "messages": [{"role": "user", "content": "<article>\n" + article(0) + "\n</article>"}]}
+
+    def worker() -> None:
+        with httpx2.Client(timeout=30) as client:
+            for _ in range(rounds):
+                client.post(f"{url}/chat/completions", json=body).raise_for_status()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return (concurrency * rounds / elapsed) / (concurrency / latency)
+
+
+def run_extract(folder: Path, db: Path, url: str, concurrency: int) -> tuple[float, float, str]:
+    """Wall seconds, peak MB and output of one `truce extract` process."""
+    args = [str(folder), "--db", str(db), "--base-url", url, "--model", "fake", "--mode", "json_schema"]
+    args += ["--concurrency", str(concurrency), "--silent", "--no-crosscheck", "--timeout", "60"]
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", RUNNER, "extract", *args], capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"truce extract failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    peak_kb = next(int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("MAXRSS_KB"))
+    return elapsed, peak_kb / 1024, done.stderr
+
+
+def model_calls(db: Path) -> int:
+    with sqlite3.connect(db) as connection:
+        return connection.execute("SELECT COUNT(*) FROM model_calls").fetchone()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--latency", type=float, default=0.5)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 64])
+    parser.add_argument("--per-slot", type=int, default=32, help="articles per call slot (at least 64 in all)")
+    args = parser.parse_args()
+    server, url = start_server(args.latency)
+    try:
+        alone = server_alone(url, max(args.concurrency), args.latency)
+        print(f"server alone at C={max(args.concurrency)}: {alone:.2f} of ideal")
+        if alone < 0.95:
+            raise SystemExit("The fake server alone is below 0.95 of ideal here; the figures would measure it.")
+        header = ("C", "articles", "seconds", "art/s", "ideal/s", "achieved/ideal", "peak MB")
+        print(" ".join(f"{h:>{w}}" for h, w in zip(header, (3, 8, 8, 7, 8, 15, 8), strict=True)))
+        with tempfile.TemporaryDirectory(prefix="truce-throughput-") as tmp:
+            last_db = None
+            for concurrency in args.concurrency:
+                count = max(64, args.per_slot * concurrency)
+                folder = Path(tmp) / f"corpus-{count}"
+                if not folder.exists():
+                    write_corpus(folder, count)
+                db = Path(tmp) / f"c{concurrency}.db"
+                elapsed, peak, _ = run_extract(folder, db, url, concurrency)
+                ideal = concurrency / args.latency
+                achieved = count / elapsed
+                print(
+                    f"{concurrency:>3} {count:>8} {elapsed:>8.1f} {achieved:>7.1f} {ideal:>8.1f} "
+                    f"{achieved / ideal:>15.2f} {peak:>8.0f}",
+                    flush=True,
+                )
+                last_db, last_folder, last_c = db, folder, concurrency
+            if last_db is not None:
+                before = model_calls(last_db)
+                elapsed, _, _ = run_extract(last_folder, last_db, url, last_c)
+                print(f"re-run at C={last_c}: {model_calls(last_db) - before} model calls, {elapsed:.1f} s")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()

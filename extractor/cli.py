@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -30,7 +31,7 @@ from extractor.evals.suite import check_suite, load_suite
 from extractor.model import MODES, ModelClient, ModelSettings
 from extractor.output import output_options, output_rows
 from extractor.pipeline import Event, RunReport, run_extraction
-from extractor.read import DEFAULT_MAX_CHARS, ReadFailure, read_articles
+from extractor.read import DEFAULT_MAX_CHARS, Article, ReadFailure, expand_paths, read_articles
 from extractor.schema import CLAIM_KINDS
 from extractor.show import render_claim
 
@@ -194,16 +195,24 @@ def extract(
         model, base_url, api_key, mode, timeout=timeout, http_retries=retries, max_tokens=max_tokens
     )
     overrides = {"title": title, "publisher": publisher, "url": url, "published": published}
-    items = list(read_articles(list(paths), encoding, max_chars, overrides))
-    if not items:
+    # Read lazily, so that the first calls start while later files are still being read;
+    # only the inputs up to the first readable article are read before the database opens.
+    reading = read_articles(list(paths), encoding, max_chars, overrides)
+    first: list[Article | ReadFailure] = []
+    for item in reading:
+        first.append(item)
+        if not isinstance(item, ReadFailure):
+            break
+    if not first:
         raise TruceError(f"No articles in {', '.join(map(str, paths))}: truce reads .txt, .md, .html and .jsonl files.")
-    if all(isinstance(item, ReadFailure) for item in items):
-        for item in items:
+    if all(isinstance(item, ReadFailure) for item in first):
+        for item in first:
             err.print(Text.assemble(("failed", "red"), f" {item.source}: {item.reason}"))
         raise TruceError("None of the inputs could be read; nothing was stored.")
+    items = itertools.chain(first, reading)
     db = store.open_db(db_path)
     client = ModelClient(settings)
-    progress, on_event = _progress_reporter(len(items), silent)
+    progress, on_event = _progress_reporter(sum(1 for _ in expand_paths(list(paths))), silent)
     try:
         if progress:
             progress.start()

@@ -53,9 +53,27 @@ def detect_dateline(text: str, search_chars: int = 1500) -> str | None:
         for match in pattern.finditer(head):
             found.append((match.start(), match.group(0), "DMY" if index == 3 else "MDY"))
     for _, words, order in sorted(found):
+        exact = _exact_date(words)
+        if exact is not None:
+            return exact
         data = _parse(words, datetime(2000, 1, 1), order)
         if data.date_obj is not None:
             return data.date_obj.date().isoformat()
+    return None
+
+
+_EXACT_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%d-%m-%Y")
+
+
+def _exact_date(words: str) -> str | None:
+    """The common dateline forms read with strptime, a hundred times faster than
+    dateparser (which reads the rest: "Sept. 4, 2022")."""
+    cleaned = re.sub(r"[/.](?=\d)", "-", words.replace(".,", ",").replace(". ", " "))
+    for fmt in _EXACT_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).date().isoformat()
+        except ValueError:
+            continue
     return None
 
 

@@ -276,5 +276,35 @@ def m006_standard_names_and_truce_start(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_prompt_parts(db: Database) -> None:
+    # What every call repeats (the system message with its worked example, the JSON
+    # schema) is stored once; request_json holds "@part:<hash>" in its place.
+    db.executescript(
+        """
+        CREATE TABLE prompt_parts (
+            hash TEXT PRIMARY KEY,           -- sha256 of json, first 16 hex
+            json TEXT NOT NULL               -- the JSON value exactly as it was sent
+        );
+        ALTER TABLE model_calls ADD COLUMN parts TEXT;   -- JSON list of the hashes it uses
+        -- Prompt tokens the server says it served from its prefix cache, where it says so.
+        ALTER TABLE model_calls ADD COLUMN cached_tokens INTEGER;
+        -- Every request exactly as sent: request_json with its parts put back.
+        CREATE VIEW model_call_requests AS
+        SELECT m.id, m.run_id, m.article_id, m.purpose,
+               replace(
+                   replace(
+                       m.request_json,
+                       '"@part:' || ifnull(json_extract(m.parts, '$[0]'), '-') || '"',
+                       ifnull((SELECT json FROM prompt_parts WHERE hash = json_extract(m.parts, '$[0]')), '')
+                   ),
+                   '"@part:' || ifnull(json_extract(m.parts, '$[1]'), '-') || '"',
+                   ifnull((SELECT json FROM prompt_parts WHERE hash = json_extract(m.parts, '$[1]')), '')
+               ) AS request_json
+        FROM model_calls m;
+        """
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import logging
 import os
@@ -26,6 +27,7 @@ import httpx2
 import instructor
 import openai
 from instructor.core.exceptions import InstructorRetryException
+from instructor.v2.core.hooks import Hooks
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
@@ -65,6 +67,18 @@ def _check_async_validators_once() -> None:
 
 
 _check_async_validators_once()
+
+
+@functools.cache
+def _prepared(response_model: type[T]) -> type[T]:
+    """The response model as instructor prepares it, made once: instructor otherwise
+    derives a new subclass of it with pydantic's create_model on every call."""
+    try:
+        from instructor.v2.core.response_model import prepare_response_model
+    except ImportError:
+        return response_model
+    return prepare_response_model(response_model)
+
 
 # instructor logs every failed attempt at ERROR level, request and error text included,
 # which may echo a key; this layer records attempts itself, scrubbed, in CallRecords.
@@ -132,13 +146,22 @@ class CallRecord:
     model: str
     attempt: int
     started_at: str
-    request: dict[str, Any] | None = None
-    response: dict[str, Any] | None = None
-    status: str = "ok"  # ok | invalid_output | http_error
+    request_json: str | None = None  # what was sent, as JSON, the key scrubbed
+    response_json: str | None = None
+    status: str = "ok"  # ok | invalid_output | truncated | http_error
     error: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+    cached_tokens: int | None = None  # prompt tokens served from the server's prefix cache
     duration_ms: int | None = None
+
+    @property
+    def request(self) -> dict[str, Any] | None:
+        return json.loads(self.request_json) if self.request_json is not None else None
+
+    @property
+    def response(self) -> dict[str, Any] | None:
+        return json.loads(self.response_json) if self.response_json is not None else None
 
 
 @dataclass
@@ -262,6 +285,7 @@ class ModelClient:
             max_retries=0,  # tenacity below owns retries, so Retry-After is honoured once
             http_client=http_client,
         )
+        self._instructor = instructor.from_openai(self._openai, mode=_INSTRUCTOR_MODES[settings.mode])
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -274,13 +298,10 @@ class ModelClient:
         key = self.settings.api_key
         return text.replace(key, "[redacted]") if key and len(key) > 3 else text
 
-    def _scrub_json(self, value: Any) -> Any:
-        """A copy with the API key replaced, should a server echo it back."""
-        key = self.settings.api_key
-        if not key or len(key) <= 3:
-            return value
-        text = json.dumps(value)
-        return json.loads(text.replace(key, "[redacted]")) if key in text else value
+    def _json(self, value: Any) -> str:
+        """JSON text of a request or response, encoded once, with the API key replaced
+        should a server echo it back."""
+        return self._scrub(json.dumps(value, ensure_ascii=False, default=_type_name))
 
     def structured(self, messages: list[dict[str, Any]], response_model: type[T], purpose: str) -> StructuredResult:
         """Ask for `response_model`; retry transient HTTP errors; log every attempt."""
@@ -322,7 +343,6 @@ class ModelClient:
         calls: list[CallRecord],
         max_tokens: int | None = None,
     ) -> T:
-        client = instructor.from_openai(self._openai, mode=_INSTRUCTOR_MODES[self.settings.mode])
         current: dict[str, Any] = {}
 
         def on_kwargs(*_args: Any, **kwargs: Any) -> None:
@@ -331,23 +351,25 @@ class ModelClient:
                 model=self.settings.model,
                 attempt=len(calls) + 1,
                 started_at=_now(),
-                request=self._scrub_json(_jsonable(kwargs)),
+                request_json=self._json(kwargs),
             )
             calls.append(record)
             current["record"], current["t0"] = record, time.perf_counter()
+            current["max_tokens"] = kwargs.get("max_tokens")
 
         def on_response(response: Any) -> None:
             record: CallRecord = current["record"]
             record.duration_ms = int((time.perf_counter() - current["t0"]) * 1000)
-            record.response = self._scrub_json(_jsonable(response.model_dump()))
+            record.response_json = self._json(response.model_dump())
             usage = getattr(response, "usage", None)
             record.input_tokens = getattr(usage, "prompt_tokens", None)
             record.output_tokens = getattr(usage, "completion_tokens", None)
+            record.cached_tokens = getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", None)
             choices = getattr(response, "choices", None) or []
             if not choices:
                 record.status, record.error = "invalid_output", "the server's answer has no choices"
             elif getattr(choices[0], "finish_reason", None) == "length":
-                limit = (record.request or {}).get("max_tokens")
+                limit = current.get("max_tokens")
                 record.status = "truncated"
                 record.error = "the answer was cut off at the output token limit" + (
                     f" of {limit} tokens" if limit else ""
@@ -362,10 +384,11 @@ class ModelClient:
             record.duration_ms = int((time.perf_counter() - current["t0"]) * 1000)
             record.status, record.error = "http_error", self._scrub(_describe(error))
 
-        client.on("completion:kwargs", on_kwargs)
-        client.on("completion:response", on_response)
-        client.on("parse:error", on_parse_error)
-        client.on("completion:error", on_http_error)
+        hooks = Hooks()  # per call: one client serves every thread
+        hooks.on("completion:kwargs", on_kwargs)
+        hooks.on("completion:response", on_response)
+        hooks.on("parse:error", on_parse_error)
+        hooks.on("completion:error", on_http_error)
         kwargs: dict[str, Any] = {}
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature
@@ -374,10 +397,11 @@ class ModelClient:
         if self.settings.mode == "json_object":
             schema = response_model.model_json_schema()
             kwargs["extra_body"] = {"response_format": {"type": "json_object", "schema": schema}}
-        return client.chat.completions.create(
+        return self._instructor.chat.completions.create(
             model=self.settings.model,
             messages=messages,
-            response_model=response_model,
+            response_model=_prepared(response_model),
+            hooks=hooks,
             max_retries=self.settings.validation_retries,
             **kwargs,
         )
@@ -394,7 +418,7 @@ class ModelClient:
         last_output = None
         if isinstance(exc, InstructorRetryException):
             completion = exc.last_completion
-            last_output = json.dumps(_jsonable(completion.model_dump()))[:4000] if completion else None
+            last_output = self._json(completion.model_dump())[:4000] if completion else None
         if is_transient(root) or isinstance(root, openai.APIError):
             message = f"The model endpoint failed after {len(calls)} attempt(s): {_describe(root)}"
         else:
@@ -412,7 +436,7 @@ def _what_failed(exc: BaseException, calls: list[CallRecord] | None = None) -> s
     what the server sent when it was no answer at all."""
     last = calls[-1] if calls else None
     if last is not None and last.status in ("truncated", "invalid_output") and last.error:
-        sent = json.dumps(last.response)[:300] if last.status == "invalid_output" and last.response else ""
+        sent = (last.response_json or "")[:300] if last.status == "invalid_output" else ""
         return last.error + (f"; the server sent {sent}" if sent else "")
     if isinstance(exc, ValidationError) and exc.error_count():
         first = exc.errors()[0]
@@ -432,6 +456,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def _jsonable(value: Any) -> Any:
-    """A JSON-serialisable copy (pydantic classes in kwargs become their schema name)."""
-    return json.loads(json.dumps(value, default=lambda o: getattr(o, "__name__", repr(o))))
+def _type_name(value: Any) -> str:
+    """How a value JSON cannot encode appears in a call record (a pydantic class in the
+    kwargs: its name)."""
+    return getattr(value, "__name__", repr(value))

@@ -77,9 +77,18 @@ def extraction_prompt_hash() -> str:
     return content_hash(EXTRACT_TEMPLATES, ArticleExtraction, with_examples=True)
 
 
+@lru_cache(maxsize=2)
+def _extraction_system(environment: jinja2.Environment) -> str:
+    """Rendered once per template environment (a new prompt folder gets a new one)."""
+    return render("extract/system.j2", examples=load_examples())
+
+
 def extraction_messages(article: Article) -> list[dict[str, str]]:
+    """What is the same for every article (the rules, the worked example) comes first
+    and is byte-identical across calls, so that servers with prefix caching reuse it;
+    the article comes last."""
     return [
-        {"role": "system", "content": render("extract/system.j2", examples=load_examples())},
+        {"role": "system", "content": _extraction_system(_environment())},
         {"role": "user", "content": render("extract/user.j2", article=article)},
     ]
 

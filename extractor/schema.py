@@ -234,6 +234,11 @@ class CachedSchema(BaseModel):
 _SCHEMA_CACHE: dict[tuple, str] = {}
 
 
+def schema_cache() -> dict[tuple, str]:
+    """The schemas worked out so far, as JSON text (the store keeps them once)."""
+    return _SCHEMA_CACHE
+
+
 class ArticleExtraction(CachedSchema):
     """Every truce claim in one article. An article may hold none."""
 

@@ -6,6 +6,8 @@ one transaction: an interrupted run never leaves half an article.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import re
@@ -29,7 +31,7 @@ from extractor.errors import DatabaseError, NotFoundError
 from extractor.extract import ArticleExtractionResult
 from extractor.model import CallRecord
 from extractor.read import Article
-from extractor.schema import GroundedClaim
+from extractor.schema import GroundedClaim, schema_cache
 
 
 def now() -> str:
@@ -204,11 +206,58 @@ def finish_run(db: Database, run_id: int, totals: RunTotals, errors: list[dict],
         )
 
 
+PART_MIN_CHARS = 1000  # a repeated value shorter than this is left in place
+MAX_PARTS = 2  # the system message and the schema; the view model_call_requests puts back two
+
+
+def _fixed_parts(request_json: str) -> list[str]:
+    """The JSON texts inside a request that every call repeats: the system message's
+    content and the response model's schema."""
+    candidates = []
+    try:
+        messages = json.loads(request_json).get("messages") or []
+    except (ValueError, AttributeError):
+        return []
+    first = messages[0] if messages and isinstance(messages[0], dict) else {}
+    if first.get("role") == "system" and isinstance(first.get("content"), str):
+        candidates.append(_dumps(first["content"]))
+    candidates += _schema_texts()
+    return [c for c in candidates if len(c) >= PART_MIN_CHARS and c in request_json][:MAX_PARTS]
+
+
+@functools.cache
+def _schema_text(cached: str) -> str:
+    return _dumps(json.loads(cached))
+
+
+def _schema_texts() -> list[str]:
+    return [_schema_text(text) for text in list(schema_cache().values())]
+
+
+def _split_request(db: Database, request_json: str | None) -> tuple[str | None, str | None]:
+    """request_json with its repeated parts stored once in prompt_parts, and their hashes."""
+    if request_json is None:
+        return None, None
+    hashes = []
+    for part in _fixed_parts(request_json):
+        digest = hashlib.sha256(part.encode()).hexdigest()[:16]
+        db.conn.execute("INSERT OR IGNORE INTO prompt_parts (hash, json) VALUES (?, ?)", [digest, part])
+        request_json = request_json.replace(part, f'"@part:{digest}"')
+        hashes.append(digest)
+    return request_json, (_dumps(hashes) if hashes else None)
+
+
+def full_request(db: Database, call_id: int) -> dict:
+    """A logged request exactly as it was sent, its repeated parts put back."""
+    (text,) = db.execute("SELECT request_json FROM model_call_requests WHERE id = ?", [call_id]).fetchone()
+    return json.loads(text)
+
+
 def log_calls(db: Database, run_id: int | None, article_id: str | None, calls: list[CallRecord]) -> None:
-    _insert(
-        db,
-        "model_calls",
-        [
+    rows = []
+    for c in calls:
+        request_json, parts = _split_request(db, c.request_json)
+        rows.append(
             {
                 "run_id": run_id,
                 "article_id": article_id,
@@ -217,16 +266,17 @@ def log_calls(db: Database, run_id: int | None, article_id: str | None, calls: l
                 "attempt": c.attempt,
                 "status": c.status,
                 "error": c.error,
-                "request_json": _dumps(c.request) if c.request is not None else None,
-                "response_json": _dumps(c.response) if c.response is not None else None,
+                "request_json": request_json,
+                "parts": parts,
+                "response_json": c.response_json,
                 "input_tokens": c.input_tokens,
                 "output_tokens": c.output_tokens,
+                "cached_tokens": c.cached_tokens,
                 "duration_ms": c.duration_ms,
                 "started_at": c.started_at,
             }
-            for c in calls
-        ],
-    )
+        )
+    _insert(db, "model_calls", rows)
 
 
 # --- articles and claims ------------------------------------------------------------

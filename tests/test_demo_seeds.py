@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from truce_helpers import SEED_IDS, count, query, reference_claim_count
 
 from extractor import store
-from extractor.demo import run_demo
+from extractor.demo import DEMO_CASSETTE, run_demo
+from extractor.resources import project_path
 
 ZAMAN = SEED_IDS["001"]
 MOHIE = SEED_IDS["004"]
@@ -276,3 +278,23 @@ def test_no_quote_contains_boilerplate_words(claims):
         for evidence in claim["evidence"]:
             for word in ("Comments", "COMMENTS", "Iklan", "TRENDING", "Post a Comment", "Left Menu"):
                 assert word not in evidence["quote"], (claim["id"], word)
+
+
+def test_every_request_is_stored_once_per_distinct_prefix_and_rebuilds_exactly(demo):
+    """The system message and the schema, the same for every call, are stored once in
+    prompt_parts; the view model_call_requests puts them back, giving the very bodies the
+    reference server received (the recording holds them)."""
+    path, _ = demo
+    recorded = yaml.safe_load(Path(project_path(DEMO_CASSETTE)).read_text("utf-8"))["interactions"]
+    sent = [json.loads(i["request"]["body"]) for i in recorded]
+    calls = query(path, "SELECT id, purpose, request_json, parts FROM model_calls")
+    rebuilt = {r["id"]: json.loads(r["request_json"]) for r in query(path, "SELECT * FROM model_call_requests")}
+    assert len(query(path, "SELECT hash FROM prompt_parts")) <= 4  # extraction and adjudication prompts
+    for call in calls:
+        if call["purpose"] == "extract":
+            assert len(json.loads(call["parts"])) == 2  # the system message and the schema
+            assert len(call["request_json"]) < len(json.dumps(rebuilt[call["id"]])) / 2
+        body = rebuilt[call["id"]]
+        assert body in sent, call["id"]
+        assert "@part:" not in json.dumps(body)
+        assert store.full_request(store.open_db(path), call["id"]) == body

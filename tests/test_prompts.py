@@ -202,3 +202,30 @@ def test_worked_example_with_a_quote_not_in_its_article_is_refused(prompt_copy):
 
     with pytest.raises(ValueError, match="quote not in its article"):
         prompts.load_examples()
+
+
+def test_what_every_call_repeats_comes_first_and_is_byte_identical():
+    """Servers with prefix caching (OpenAI, vLLM, llama.cpp) reuse the shared start of a
+    prompt: the rules, the worked example and the schema; the article comes last."""
+    import httpx2
+    from truce_helpers import completion_body, mock_client
+
+    from extractor.extract import extract_article
+
+    bodies: list[bytes] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        bodies.append(request.content)
+        return httpx2.Response(200, json=completion_body('{"claims": []}'))
+
+    client = mock_client(handler)
+    for text in ("Both sides agreed a truce on Monday.", "The rebels offered a ceasefire in the north."):
+        extract_article(make_article(text, "a.txt"), client, False)
+    first, second = (json.loads(body) for body in bodies)
+    assert first["messages"][0] == second["messages"][0] and first["messages"][0]["role"] == "system"
+    assert first["response_format"] == second["response_format"]
+    # Byte for byte: the request text up to the user message is the same.
+    prefix = bodies[0][: bodies[0].index(b'"role":"user"') if b'"role":"user"' in bodies[0] else 0]
+    assert prefix and bodies[1].startswith(prefix)
+    assert first["messages"][-1]["role"] == "user"
+    assert first["messages"][-1]["content"].rstrip().endswith("Both sides agreed a truce on Monday.\n</article>")

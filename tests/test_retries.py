@@ -479,3 +479,19 @@ def test_an_answer_with_no_choices_says_what_the_server_sent(db_path):
     assert report.totals.failed == 1
     error = report.errors[0]["error"]
     assert "no choices" in error.lower() and "list index out of range" not in error
+
+
+def test_cached_prompt_tokens_are_recorded_where_the_server_reports_them(db_path):
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = completion_body('{"claims": []}')
+        body["usage"] = {
+            "prompt_tokens": 3000,
+            "completion_tokens": 5,
+            "total_tokens": 3005,
+            "prompt_tokens_details": {"cached_tokens": 2816},
+        }
+        return httpx2.Response(200, json=body)
+
+    report = extract_tiny(mock_client(handler), db_path)
+    assert report.totals.extracted == 1
+    assert query(db_path, "SELECT cached_tokens FROM model_calls") == [{"cached_tokens": 2816}]

@@ -24,11 +24,12 @@ def answer_for(request: dict) -> dict:
     text = found.group(1) if found else ""
     sentence = SENTENCE.search(text)
     quote = sentence.group(0).strip() if sentence else text[:80]
+    denied = "denied" in quote  # lets a benchmark plant conflicts: "... denied any ceasefire ..."
     claim = {
-        "kind": "agreement",
-        "summary": "The two sides agreed a ceasefire.",
-        "parties": [{"name": "Northern Front", "role": "party"}, {"name": "the army", "role": "party"}],
-        "factuality": "asserted",
+        "kind": "denial" if denied else "agreement",
+        "summary": "The two sides denied a ceasefire." if denied else "The two sides agreed a ceasefire.",
+        "parties": [{"name": "Northern Front", "role": "party"}, {"name": "Southern Command", "role": "party"}],
+        "factuality": "negated" if denied else "asserted",
         "evidence": [{"quote": quote}],
     }
     content = json.dumps({"claims": [claim]})

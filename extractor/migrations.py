@@ -306,5 +306,33 @@ def m007_prompt_parts(db: Database) -> None:
     )
 
 
+@migrations()
+def m008_article_in_requests(db: Database) -> None:
+    # The article a request carries is the article row's text: request_json holds
+    # "@article:<id>" in its place, and the view puts it back, escaped as JSON.
+    db.executescript(
+        """
+        DROP VIEW model_call_requests;
+        CREATE VIEW model_call_requests AS
+        SELECT m.id, m.run_id, m.article_id, m.purpose,
+               replace(
+                   replace(
+                       replace(
+                           m.request_json,
+                           '"@part:' || ifnull(json_extract(m.parts, '$[0]'), '-') || '"',
+                           ifnull((SELECT json FROM prompt_parts WHERE hash = json_extract(m.parts, '$[0]')), '')
+                       ),
+                       '"@part:' || ifnull(json_extract(m.parts, '$[1]'), '-') || '"',
+                       ifnull((SELECT json FROM prompt_parts WHERE hash = json_extract(m.parts, '$[1]')), '')
+                   ),
+                   '@article:' || ifnull(m.article_id, '-'),
+                   ifnull((SELECT substr(json_quote(a.text), 2, length(json_quote(a.text)) - 2)
+                           FROM articles a WHERE a.id = m.article_id), '')
+               ) AS request_json
+        FROM model_calls m;
+        """
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -210,9 +210,15 @@ PART_MIN_CHARS = 1000  # a repeated value shorter than this is left in place
 MAX_PARTS = 2  # the system message and the schema; the view model_call_requests puts back two
 
 
+_KNOWN_PARTS: dict[str, None] = {}  # parts seen so far, most recent last (checked first)
+
+
 def _fixed_parts(request_json: str) -> list[str]:
     """The JSON texts inside a request that every call repeats: the system message's
     content and the response model's schema."""
+    known = [part for part in reversed(_KNOWN_PARTS) if part in request_json][:MAX_PARTS]
+    if len(known) == MAX_PARTS:
+        return known  # the common case: no need to parse the request
     candidates = []
     try:
         messages = json.loads(request_json).get("messages") or []
@@ -222,7 +228,13 @@ def _fixed_parts(request_json: str) -> list[str]:
     if first.get("role") == "system" and isinstance(first.get("content"), str):
         candidates.append(_dumps(first["content"]))
     candidates += _schema_texts()
-    return [c for c in candidates if len(c) >= PART_MIN_CHARS and c in request_json][:MAX_PARTS]
+    found = [c for c in candidates if len(c) >= PART_MIN_CHARS and c in request_json][:MAX_PARTS]
+    for part in found:
+        _KNOWN_PARTS.pop(part, None)
+        _KNOWN_PARTS[part] = None
+    while len(_KNOWN_PARTS) > 16:
+        del _KNOWN_PARTS[next(iter(_KNOWN_PARTS))]
+    return found
 
 
 @functools.cache
@@ -234,10 +246,17 @@ def _schema_texts() -> list[str]:
     return [_schema_text(text) for text in list(schema_cache().values())]
 
 
-def _split_request(db: Database, request_json: str | None) -> tuple[str | None, str | None]:
-    """request_json with its repeated parts stored once in prompt_parts, and their hashes."""
+def _split_request(
+    db: Database, request_json: str | None, article: Article | None = None
+) -> tuple[str | None, str | None]:
+    """request_json with its repeated parts stored once in prompt_parts, and their
+    hashes; the article's text, which the articles table holds, becomes a reference."""
     if request_json is None:
         return None, None
+    if article is not None:
+        escaped = _dumps(article.text)[1:-1]
+        if len(escaped) > 100 and escaped in request_json and "@article:" not in request_json:
+            request_json = request_json.replace(escaped, f"@article:{article.id}")
     hashes = []
     for part in _fixed_parts(request_json):
         digest = hashlib.sha256(part.encode()).hexdigest()[:16]
@@ -253,10 +272,12 @@ def full_request(db: Database, call_id: int) -> dict:
     return json.loads(text)
 
 
-def log_calls(db: Database, run_id: int | None, article_id: str | None, calls: list[CallRecord]) -> None:
+def log_calls(
+    db: Database, run_id: int | None, article_id: str | None, calls: list[CallRecord], article: Article | None = None
+) -> None:
     rows = []
     for c in calls:
-        request_json, parts = _split_request(db, c.request_json)
+        request_json, parts = _split_request(db, c.request_json, article)
         rows.append(
             {
                 "run_id": run_id,
@@ -381,7 +402,7 @@ def save_extraction(db: Database, run_id: int, result: ArticleExtractionResult, 
         )
         for number, item in enumerate(result.claims, start=1):
             _insert_claim(db, f"{article.id}-{number}", article, extraction_id, item, model, prompt_hash)
-        log_calls(db, run_id, article.id, result.calls)
+        log_calls(db, run_id, article.id, result.calls, article)
 
 
 def _speaker_label(item: GroundedClaim) -> str | None:

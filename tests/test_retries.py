@@ -495,3 +495,22 @@ def test_cached_prompt_tokens_are_recorded_where_the_server_reports_them(db_path
     report = extract_tiny(mock_client(handler), db_path)
     assert report.totals.extracted == 1
     assert query(db_path, "SELECT cached_tokens FROM model_calls") == [{"cached_tokens": 2816}]
+
+
+def test_a_logged_request_rebuilds_exactly_with_awkward_characters_in_the_article(db_path):
+    """The article inside a logged request is a reference to the articles table; the view
+    model_call_requests escapes it back exactly as it was sent."""
+    text = 'Both sides agreed a truce.\t"Quoted" \\ back\\slash \u2028 line sep \u00e9t\u00e9 \x7f end\r\n'
+    text += "More text here."
+    sent: list[bytes] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        sent.append(request.content)
+        return httpx2.Response(200, json=completion_body('{"claims": []}'))
+
+    db = store.open_db(db_path)
+    run_extraction(db, [make_article(text * 3, "awkward.txt")], mock_client(handler), concurrency=1)
+    (row,) = query(db_path, "SELECT request_json FROM model_calls")
+    assert "@article:" in row["request_json"]
+    (rebuilt,) = query(db_path, "SELECT request_json FROM model_call_requests")
+    assert json.loads(rebuilt["request_json"]) == json.loads(sent[0])

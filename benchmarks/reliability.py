@@ -55,6 +55,9 @@ def two_writers(tmp: Path, url: str, count: int) -> None:
         articles = connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         check = connection.execute("PRAGMA integrity_check").fetchone()[0]
     locked = any("locked" in e or "already exists" in e for e in errors)
+    for code, error in zip(codes, errors, strict=True):
+        if code != 0:
+            print(error[-2000:])
     print(
         f"two writers, 2 x {count} articles: exit codes {codes}, {articles} articles, {stored} extractions ok, "
         f"integrity_check {check}, 'locked' in output: {locked}"
@@ -80,7 +83,10 @@ def kill_and_resume(tmp: Path, url: str, count: int, delays: list[float]) -> Non
         os.kill(run.pid, signal.SIGKILL)
         run.wait()
         with sqlite3.connect(db) as connection:
-            before = connection.execute("SELECT COUNT(*) FROM extractions WHERE status = 'ok'").fetchone()[0]
+            made = connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'extractions'").fetchone()
+            before = (
+                connection.execute("SELECT COUNT(*) FROM extractions WHERE status = 'ok'").fetchone()[0] if made else 0
+            )
         code = extract(corpus, db, url).wait(timeout=600)
         same = snapshot(db) == expected
         print(

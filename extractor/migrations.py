@@ -336,3 +336,8 @@ def m008_article_in_requests(db: Database) -> None:
 
 def apply(db: Database) -> None:
     migrations.apply(db)
+
+
+def pending(db: Database) -> bool:
+    """Whether any migration is still to apply (a read: no lock taken)."""
+    return bool(migrations.pending(db))

@@ -45,6 +45,8 @@ def open_db(path: str | Path, must_exist: bool = False) -> Database:
         raise DatabaseError(f"There is no database at {path}; run `truce extract` or `truce demo` first, or pass --db.")
     try:
         db = Database(path)
+        # Before the first read: another process creating this database holds its lock.
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         tables = set(db.table_names())
     except Exception as exc:  # sqlite3.DatabaseError: not a database
         raise DatabaseError(f"Cannot use {path} as a truce database: {exc}.") from None
@@ -52,9 +54,8 @@ def open_db(path: str | Path, must_exist: bool = False) -> Database:
         # Never add truce's tables to (or clear) a database that holds something else.
         raise DatabaseError(f"{path} is a SQLite database of something else, not of truce; pass another --db.")
     try:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # a second writer waits its turn
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA journal_mode = WAL")
+        _use_wal(db)
         # In WAL mode a commit is atomic and survives the process being killed without
         # an fsync; only a power cut may lose the last commits, never consistency.
         db.execute("PRAGMA synchronous = NORMAL")
@@ -63,6 +64,21 @@ def open_db(path: str | Path, must_exist: bool = False) -> Database:
     except Exception as exc:  # locked, read-only
         raise DatabaseError(f"Cannot use {path} as a truce database: {exc}.") from None
     return db
+
+
+def _use_wal(db: Database, attempts: int = 50) -> None:
+    """Write-ahead logging, set once per database file. Switching to it needs the file to
+    itself and answers "locked" at once, without waiting, while another connection is
+    opening the same new database: then it tries again shortly."""
+    for attempt in range(attempts):
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
 
 
 def _mark_dead_runs(db: Database) -> None:
@@ -93,15 +109,23 @@ BUSY_TIMEOUT_MS = 60_000
 
 
 def _migrate(db: Database, attempts: int = 20) -> None:
-    """Apply pending migrations. Two processes opening a new database at once race to
-    create its tables; the loser finds them made ("already exists") and tries again,
-    when they are no longer pending."""
+    """Apply pending migrations, all under the write lock, so that two processes opening
+    a new database at once apply them once: the second waits, then finds none pending.
+    Should a race still slip through (a table or column made meanwhile, an outdated read
+    snapshot), it tries again."""
     for attempt in range(attempts):
         try:
-            migrations.apply(db)
+            if not migrations.pending(db):
+                return
+            with transaction(db):  # the write lock first: the pending list is read under it
+                migrations.apply(db)
             return
-        except sqlite3.OperationalError as exc:
-            if "already exists" not in str(exc) or attempt == attempts - 1:
+        except sqlite3.DatabaseError as exc:
+            raced = any(
+                words in str(exc)
+                for words in ("already exists", "duplicate column", "database is locked", "UNIQUE constraint")
+            )
+            if not raced or attempt == attempts - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
 

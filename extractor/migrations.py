@@ -289,19 +289,6 @@ def m007_prompt_parts(db: Database) -> None:
         ALTER TABLE model_calls ADD COLUMN parts TEXT;   -- JSON list of the hashes it uses
         -- Prompt tokens the server says it served from its prefix cache, where it says so.
         ALTER TABLE model_calls ADD COLUMN cached_tokens INTEGER;
-        -- Every request exactly as sent: request_json with its parts put back.
-        CREATE VIEW model_call_requests AS
-        SELECT m.id, m.run_id, m.article_id, m.purpose,
-               replace(
-                   replace(
-                       m.request_json,
-                       '"@part:' || ifnull(json_extract(m.parts, '$[0]'), '-') || '"',
-                       ifnull((SELECT json FROM prompt_parts WHERE hash = json_extract(m.parts, '$[0]')), '')
-                   ),
-                   '"@part:' || ifnull(json_extract(m.parts, '$[1]'), '-') || '"',
-                   ifnull((SELECT json FROM prompt_parts WHERE hash = json_extract(m.parts, '$[1]')), '')
-               ) AS request_json
-        FROM model_calls m;
         """
     )
 
@@ -312,7 +299,8 @@ def m008_article_in_requests(db: Database) -> None:
     # "@article:<id>" in its place, and the view puts it back, escaped as JSON.
     db.executescript(
         """
-        DROP VIEW model_call_requests;
+        DROP VIEW IF EXISTS model_call_requests;  -- a first form of it, without the article
+        -- Every request exactly as sent: request_json with its parts and article put back.
         CREATE VIEW model_call_requests AS
         SELECT m.id, m.run_id, m.article_id, m.purpose,
                replace(

@@ -275,8 +275,11 @@ class ModelClient:
         self.settings = settings
         self._sleep = sleep
         if http_client is None:
+            # The SDK's own connection limits (a bare transport keeps only 20 idle
+            # connections, so at 64 calls in flight it would keep opening new ones).
+            inner = httpx2.HTTPTransport(limits=openai.DEFAULT_CONNECTION_LIMITS)
             http_client = openai.DefaultHttpxClient(
-                transport=DeadlineTransport(settings.timeout), timeout=settings.timeout
+                transport=DeadlineTransport(settings.timeout, inner), timeout=settings.timeout
             )
         self._openai = openai.OpenAI(
             api_key=settings.api_key,

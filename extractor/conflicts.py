@@ -9,7 +9,9 @@ order (the first that flags a pair gives its type):
   against local offers, or "no truce here" against a regional truce (a partial conflict);
 - existence: a denial against a claim that presupposes a truce: agreed, declared, in
   effect, extended or violated. Sequence: a truce agreed after the denial (or one in
-  effect after a new truce was agreed since) does not contradict it;
+  effect after a new truce was agreed since) does not contradict it; when a claim says
+  when its truce began (`began`, from the article's words), that day decides, and an
+  agreement implementing a truce begun earlier is no new truce;
 - status: in effect against ended at the same time; agreed, holding or violated against
   "only offered" said later by someone else (an offer made before is sequence);
 - terms: durations of one arrangement that differ ("open-ended", "at least two months"

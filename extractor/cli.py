@@ -361,15 +361,21 @@ def articles(db_path, fmt) -> None:
 @cli.command()
 @click.argument("claim_id")
 @db_option()
-def show(claim_id, db_path) -> None:
-    """Show one claim: its attribution chain and its evidence in context."""
+@click.option("--json", "as_json", is_flag=True, help="Print the claim and its conflicts as JSON.")
+def show(claim_id, db_path, as_json) -> None:
+    """Show one claim (by its id or a prefix only it has): its attribution chain and its
+    evidence in context."""
     db = store.open_db(db_path, must_exist=True)
     claim = store.get_claim(db, claim_id)
+    conflicts = list(query_conflicts(db, claim_id=claim["id"]))
+    if as_json:
+        click.echo(json.dumps({**claim, "conflicts": conflicts}, indent=2, ensure_ascii=False))
+        return
     article = store.get_article(db, claim["article_id"])
     found = [
-        f"{row['type']} with {row['claim_b'] if row['claim_a'] == claim_id else row['claim_a']}: "
+        f"{row['type']} with {row['claim_b'] if row['claim_a'] == claim['id'] else row['claim_a']}: "
         f"{row['reason']} [{row['method']}]"
-        for row in query_conflicts(db, claim_id=claim_id)
+        for row in conflicts
     ]
     Console().print(render_claim(claim, article, found))
 

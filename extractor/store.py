@@ -645,7 +645,21 @@ def _with_children(db: Database, row: dict) -> dict:
 
 
 def get_claim(db: Database, claim_id: str) -> dict:
+    """A claim by its id, or by a shorter form only one claim has: a prefix of its id, or
+    a prefix of its article's id with its number ("410fb5-3")."""
     rows = list(db.query("SELECT * FROM claims WHERE id = ?", [claim_id]))
+    short = re.fullmatch(r"([0-9a-f]+)-(\d+)", claim_id)
+    if not rows and short:
+        rows = list(
+            db.query(
+                "SELECT * FROM claims WHERE substr(article_id, 1, ?) = ? AND id = article_id || '-' || ? LIMIT 2",
+                [len(short.group(1)), short.group(1), short.group(2)],
+            )
+        )
+    if not rows and claim_id:
+        rows = list(db.query("SELECT * FROM claims WHERE substr(id, 1, ?) = ? LIMIT 2", [len(claim_id), claim_id]))
+    if len(rows) > 1:
+        raise NotFoundError(f"More than one claim matches {claim_id!r}; give more of its id.")
     if not rows:
         raise NotFoundError(f"There is no claim {claim_id!r}; `truce claims` lists them.")
     return _with_children(db, rows[0])

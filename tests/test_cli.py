@@ -310,6 +310,18 @@ def test_show_marks_anonymous_speaker_and_channel(extracted_db):
     assert "P1M" in out
 
 
+def test_show_takes_a_prefix_only_one_claim_has_and_prints_json(extracted_db):
+    claim_id = f"{SEED_IDS['003']}-3"
+    result = invoke(["show", SEED_IDS["003"][:6] + "-3", "--db", extracted_db, "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["id"] == claim_id and shown["evidence"] and isinstance(shown["conflicts"], list)
+    assert {c["type"] for c in shown["conflicts"]} >= {"retraction"}  # Dillon's TV claim and his correction
+    ambiguous = invoke(["show", SEED_IDS["003"][:6], "--db", extracted_db])
+    assert_clear_failure(ambiguous)
+    assert "More than one claim matches" in ambiguous.output
+
+
 def test_show_unknown_id_is_one_line(extracted_db):
     result = invoke(["show", "0000000000000000-1", "--db", extracted_db])
     assert_clear_failure(result)

@@ -67,7 +67,9 @@ def output_rows(
         return count
     table = Table(title=title, show_lines=False, expand=False)
     for name in table_columns:
-        table.add_column(name, overflow="fold")
+        # Ids are what a reader copies into `truce show`: never broken over two lines.
+        holds_id = name == "id" or name.startswith("claim ")
+        table.add_column(name, overflow="fold", no_wrap=name == "id", min_width=18 if holds_id else None)
     for row in rows:
         count += 1
         # Cells hold untrusted text (article words, a server's errors): never read as markup.

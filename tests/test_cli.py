@@ -548,3 +548,18 @@ def test_crosscheck_exits_1_when_adjudication_fails(tmp_path):
     assert result.exit_code == 1
     assert "adjudication failed" in result.output
     assert query(db, "SELECT COUNT(*) AS n FROM conflicts")[0]["n"] == 9
+
+
+def test_claim_ids_stay_whole_in_an_80_column_table(extracted_db, monkeypatch, capsys):
+    import rich.console
+
+    from extractor import output, store
+    from extractor.cli import _CLAIM_COLUMNS
+
+    monkeypatch.setattr(output, "Console", lambda **_: rich.console.Console(width=80, force_terminal=False))
+    rows = list(store.query_claims(store.open_db(extracted_db), store.ClaimFilters()))
+    output.output_rows(rows, None, _CLAIM_COLUMNS, title="Claims")
+    printed = capsys.readouterr().out
+    assert max(len(line) for line in printed.splitlines()) <= 80
+    for row in rows:
+        assert row["id"] in printed

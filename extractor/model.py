@@ -27,7 +27,7 @@ import httpx2
 import instructor
 import openai
 from instructor.core.exceptions import InstructorRetryException
-from instructor.v2.core.hooks import Hooks
+from instructor.core.hooks import Hooks
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 

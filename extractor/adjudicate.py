@@ -74,10 +74,10 @@ def adjudicate_pairs(
     for (a, b, ambiguity), result, error in results:
         with store.transaction(db):
             if error is not None:
-                store.log_calls(db, run_id, None, error.calls)
+                store.log_calls(db, run_id, error.calls)
                 errors.append(f"{a} / {b}: {error}")
                 continue
-            store.log_calls(db, run_id, None, result.calls)
+            store.log_calls(db, run_id, result.calls)
             verdict: Verdict = result.value
             db["adjudications"].insert(
                 {

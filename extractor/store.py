@@ -296,16 +296,15 @@ def full_request(db: Database, call_id: int) -> dict:
     return json.loads(text)
 
 
-def log_calls(
-    db: Database, run_id: int | None, article_id: str | None, calls: list[CallRecord], article: Article | None = None
-) -> None:
+def log_calls(db: Database, run_id: int | None, calls: list[CallRecord], article: Article | None = None) -> None:
+    """Every HTTP attempt, about `article` (None for an adjudication)."""
     rows = []
     for c in calls:
         request_json, parts = _split_request(db, c.request_json, article)
         rows.append(
             {
                 "run_id": run_id,
-                "article_id": article_id,
+                "article_id": article.id if article else None,
                 "purpose": c.purpose,
                 "model": c.model,
                 "attempt": c.attempt,
@@ -426,7 +425,7 @@ def save_extraction(db: Database, run_id: int, result: ArticleExtractionResult, 
         )
         for number, item in enumerate(result.claims, start=1):
             _insert_claim(db, f"{article.id}-{number}", article, extraction_id, item, model, prompt_hash)
-        log_calls(db, run_id, article.id, result.calls, article)
+        log_calls(db, run_id, result.calls, article)
 
 
 def _speaker_label(item: GroundedClaim) -> str | None:

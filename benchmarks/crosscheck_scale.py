@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from extractor.crosscheck import run_crosscheck  # noqa: E402
-from extractor.store import open_db  # noqa: E402
+from extractor.crosscheck.run import run_crosscheck  # noqa: E402
+from extractor.storage.store import open_db  # noqa: E402
 
 # No offers: an offer soon after an agreement between the same sides is a walk-back signal now.
 BACKGROUND_KINDS = ["talks", "request", "agreement", "in_effect", "declaration", "extension"]

@@ -18,22 +18,29 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from extractor import entities, store
-from extractor.conflicts import CONFLICT_TYPES
-from extractor.crosscheck import DEFAULT_WINDOW_DAYS, ConflictFilters, CrosscheckReport, query_conflicts, run_crosscheck
+from extractor.crosscheck.conflicts import CONFLICT_TYPES
+from extractor.crosscheck.run import (
+    DEFAULT_WINDOW_DAYS,
+    ConflictFilters,
+    CrosscheckReport,
+    query_conflicts,
+    run_crosscheck,
+)
 from extractor.demo import run_demo
-from extractor.entities import query_entities, resolve_entities
+from extractor.entities import resolve as entities
+from extractor.entities.resolve import query_entities, resolve_entities
 from extractor.errors import TruceError
 from extractor.evals.report import render_run
 from extractor.evals.results import compare_rows, save_eval_run
 from extractor.evals.run import run_eval
 from extractor.evals.suite import check_suite, load_suite
-from extractor.model import MODES, ModelClient, ModelSettings
+from extractor.extraction.model import MODES, ModelClient, ModelSettings
+from extractor.extraction.schema import CLAIM_KINDS
 from extractor.output import output_options, output_rows
 from extractor.pipeline import Event, RunReport, run_extraction
 from extractor.read import DEFAULT_MAX_CHARS, Article, ReadFailure, expand_paths, read_articles
-from extractor.schema import CLAIM_KINDS
 from extractor.show import render_claim
+from extractor.storage import store
 
 DEFAULT_DB = "truce.db"
 # Messages carry untrusted text (file names, a server's error text): plain text, never markup.

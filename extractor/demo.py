@@ -1,9 +1,9 @@
 """`truce demo`: the seed corpus extracted and cross-checked by replaying recorded
 reference responses.
 
-The responses were recorded from `extractor.reference_server`, which serves the
+The responses were recorded from `extractor.recording.reference_server`, which serves the
 hand-written gold of the `seeds` eval suite (`evals/suites/seeds/`) (model:
-reference). No model runs and nothing leaves the machine. `python -m extractor.record`
+reference). No model runs and nothing leaves the machine. `python -m extractor.recording.record`
 records the cassette by running this same function against the live reference server.
 """
 
@@ -15,20 +15,20 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from extractor.crosscheck import CrosscheckReport, run_crosscheck
+from extractor.crosscheck.run import CrosscheckReport, run_crosscheck
 from extractor.errors import TruceError
-from extractor.model import ModelClient, ModelSettings
+from extractor.extraction.model import ModelClient, ModelSettings
 from extractor.pipeline import Event, RunReport, run_extraction
 from extractor.read import read_articles
-from extractor.recording import cassette
+from extractor.recording.cassettes import cassette
 from extractor.resources import project_path
 
 REFERENCE_BASE_URL = "http://127.0.0.1:8099/v1"
 DEMO_CASSETTE = "evals/cassettes/reference_seeds.yaml"
 SEED_ARTICLES = "evals/suites/seeds/articles"
 REFERENCE_LABEL = (
-    "Recorded from extractor.reference_server: hand-written reference answers, not a model.\n"
-    "model: reference{extra}. Re-record with: python -m extractor.record"
+    "Recorded from extractor.recording.reference_server: hand-written reference answers, not a model.\n"
+    "model: reference{extra}. Re-record with: python -m extractor.recording.record"
 )
 
 
@@ -51,7 +51,7 @@ def run_demo(
     """Extract and cross-check the seeds into a new database at `db_path`, replaying
     the recorded responses (or, with `record_to`, recording them from a live server).
     One request at a time, so the recording and its replay see the same order."""
-    from extractor.store import open_db
+    from extractor.storage.store import open_db
 
     if db_path.exists():
         commands = {r[0] for r in open_db(db_path).execute("SELECT DISTINCT command FROM runs")}

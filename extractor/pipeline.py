@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from extractor import store
-from extractor.extract import ArticleExtractionResult, extract_article
-from extractor.model import ModelClient
-from extractor.prompts import extraction_prompt_hash
+from extractor.extraction.extract import ArticleExtractionResult, extract_article
+from extractor.extraction.model import ModelClient
+from extractor.extraction.prompts import extraction_prompt_hash
 from extractor.read import Article, ReadFailure
+from extractor.storage import store
 
 
 @dataclass

@@ -18,8 +18,8 @@ from pathlib import Path
 import frontmatter
 from bs4 import BeautifulSoup
 
-from extractor.dates import detect_dateline
 from extractor.errors import ArticleError
+from extractor.grounding.dates import detect_dateline
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
 DEFAULT_MAX_CHARS = 300_000

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.reference_server import serve_in_thread
+from extractor.recording.reference_server import serve_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "evals" / "suites" / "seeds" / "articles"

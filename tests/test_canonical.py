@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.canonical import canonical_name, lookup, normalise_name, party_keys
+from extractor.entities.canonical import canonical_name, lookup, normalise_name, party_keys
 
 
 @pytest.mark.parametrize(

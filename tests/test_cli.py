@@ -26,7 +26,7 @@ from truce_helpers import (
 )
 
 from extractor.cli import cli
-from extractor.reference_server import serve_in_thread
+from extractor.recording.reference_server import serve_in_thread
 
 ISIS_CLAIMS = {f"{SEED_IDS['000']}-{n}" for n in range(1, 8)} | {f"{SEED_IDS['001']}-{n}" for n in (1, 2)}
 DILLON_CLAIMS = {f"{SEED_IDS['003']}-{n}" for n in range(1, 5)}
@@ -553,8 +553,9 @@ def test_crosscheck_exits_1_when_adjudication_fails(tmp_path):
 def test_claim_ids_stay_whole_in_an_80_column_table(extracted_db, monkeypatch, capsys):
     import rich.console
 
-    from extractor import output, store
+    from extractor import output
     from extractor.cli import _CLAIM_COLUMNS
+    from extractor.storage import store
 
     monkeypatch.setattr(output, "Console", lambda **_: rich.console.Console(width=80, force_terminal=False))
     rows = list(store.query_claims(store.open_db(extracted_db), store.ClaimFilters()))

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from truce_helpers import claim_facts, dur
 
-from extractor.conflicts import Ambiguous, ClaimFacts, Finding, Timeline, compare
+from extractor.crosscheck.conflicts import Ambiguous, ClaimFacts, Finding, Timeline, compare
 
 DAY = date(2023, 5, 20).toordinal()
 SIDES = frozenset({"sudan", "rapid-support-forces"})

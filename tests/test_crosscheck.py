@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from truce_helpers import claim_facts, dur
 
-from extractor.adjudicate import adjudicate_pairs
 from extractor.cli import cli
-from extractor.conflicts import Ambiguous, ClaimFacts, Finding, compare
-from extractor.crosscheck import candidate_pairs, query_conflicts, run_crosscheck
+from extractor.crosscheck.adjudicate import adjudicate_pairs
+from extractor.crosscheck.conflicts import Ambiguous, ClaimFacts, Finding, compare
+from extractor.crosscheck.run import candidate_pairs, query_conflicts, run_crosscheck
 from extractor.demo import run_demo
-from extractor.model import ModelClient, ModelSettings
+from extractor.extraction.model import ModelClient, ModelSettings
 
 DAY = date(2020, 10, 10).toordinal()
 
@@ -231,7 +231,7 @@ def test_reextracting_an_article_replaces_its_conflicts(tmp_path, reference_url,
     runner = CliRunner()
     args = ["extract", str(seeds_dir), "--db", str(db_path), "--base-url", reference_url, "--model", "reference"]
     assert runner.invoke(cli, args).exit_code == 0
-    from extractor.store import open_db
+    from extractor.storage.store import open_db
 
     db = open_db(db_path)
     first = {(r["claim_a"], r["claim_b"], r["type"]): r["run_id"] for r in db.query("SELECT * FROM conflicts")}

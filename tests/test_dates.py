@@ -1,4 +1,4 @@
-"""Datelines and event dates (extractor/dates.py): resolve relative words against the
+"""Datelines and event dates (extractor/grounding/dates.py): resolve relative words against the
 article date, keep the precision, never invent a date."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from extractor.dates import detect_dateline, resolve_event_date
+from extractor.grounding.dates import detect_dateline, resolve_event_date
 
 # --- datelines --------------------------------------------------------------------
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from truce_helpers import SEED_IDS, count, query, reference_claim_count
 
-from extractor import store
 from extractor.demo import DEMO_CASSETTE, run_demo
 from extractor.resources import project_path
+from extractor.storage import store
 
 ZAMAN = SEED_IDS["001"]
 MOHIE = SEED_IDS["004"]

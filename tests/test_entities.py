@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from truce_helpers import invoke, query
 
-from extractor import store
-from extractor.canonical import listed_alias
-from extractor.crosscheck import run_crosscheck
-from extractor.entities import Entity, Mention, resolve, resolve_entities
-from extractor.extract import ArticleExtractionResult, ground_claim
-from extractor.gazetteer import state_of
-from extractor.ground import NormalisedText
-from extractor.names import core, defined_acronyms, generic_kind, stated_aliases, stated_members
+from extractor.crosscheck.run import run_crosscheck
+from extractor.entities.canonical import listed_alias
+from extractor.entities.gazetteer import state_of
+from extractor.entities.names import core, defined_acronyms, generic_kind, stated_aliases, stated_members
+from extractor.entities.resolve import Entity, Mention, resolve, resolve_entities
+from extractor.extraction.extract import ArticleExtractionResult, ground_claim
+from extractor.extraction.schema import TruceClaim
+from extractor.grounding.ground import NormalisedText
 from extractor.read import make_article
-from extractor.schema import TruceClaim
+from extractor.storage import store
 
 TPLF_DEFINED = "Fighting resumed after the Tigray People's Liberation Front (TPLF) said it would not lay down its arms."
 

@@ -17,7 +17,7 @@ from extractor.cli import cli
 from extractor.evals.run import run_eval
 from extractor.evals.score import PredictedClaim, PredictedConflict, PredictedParty, score
 from extractor.evals.suite import SuiteError, check_suite, load_suite
-from extractor.model import ModelSettings
+from extractor.extraction.model import ModelSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "evals" / "suites" / "seeds"
@@ -101,7 +101,7 @@ def test_a_recording_that_no_longer_matches_the_prompt_says_how_to_re_record(see
     result = _invoke("eval", str(seeds_copy), "--recording", "reference", "--db", str(tmp_path / "e.db"))
     assert result.exit_code == 1
     assert "no longer matches the requests the pipeline sends" in result.output
-    assert "python -m extractor.record --only suites" in result.output
+    assert "python -m extractor.recording.record --only suites" in result.output
 
 
 # --- scoring rules ------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def test_an_endpoint_that_answers_no_claims_scores_recall_zero(faulty_reference_
 
 @pytest.fixture
 def faulty_reference_url_no_claims():
-    from extractor.reference_server import serve_in_thread
+    from extractor.recording.reference_server import serve_in_thread
 
     server, url = serve_in_thread(faults=["no-claims"])
     yield url

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from truce_helpers import SEED_IDS, extract_cli, query, seed_path
 
-from extractor.reference_server import serve_in_thread
+from extractor.recording.reference_server import serve_in_thread
 
 OK_SEED, FAULTY_SEED = "001", "003"  # 003 holds claims; 001 is short
 

@@ -1,4 +1,4 @@
-"""Grounding (extractor/ground.py): every evidence quote is located in the article by
+"""Grounding (extractor/grounding/ground.py): every evidence quote is located in the article by
 character offsets, and slicing the article with them gives back the stored quote."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.ground import NormalisedText, align_quote, name_in_text
+from extractor.grounding.ground import NormalisedText, align_quote, name_in_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_FILES = sorted((ROOT / "evals" / "suites" / "seeds" / "articles").glob("*.txt"))

@@ -20,10 +20,10 @@ from truce_helpers import (
     seed_path,
 )
 
-from extractor import store
-from extractor.model import ModelClient, ModelSettings
+from extractor.extraction.model import ModelClient, ModelSettings
 from extractor.pipeline import Event, run_extraction
 from extractor.read import read_articles
+from extractor.storage import store
 
 EXTRACTION_PURPOSES = "purpose IN ('extract', 'reask_ungrounded')"
 

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from extractor import migrations
 from extractor.errors import DatabaseError
-from extractor.store import open_db
+from extractor.storage import migrations
+from extractor.storage.store import open_db
 
 TABLES = ["articles", "runs", "extractions", "claims", "parties", "attributions", "evidence", "model_calls"]
 

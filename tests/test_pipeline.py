@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from extractor import pipeline, store
-from extractor.model import ModelClient, ModelSettings
+from extractor import pipeline
+from extractor.extraction.model import ModelClient, ModelSettings
 from extractor.read import read_articles
+from extractor.storage import store
 
 
 def test_an_unexpected_error_costs_one_article_not_the_run(monkeypatch, reference_url, seeds_dir, db_path):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from extractor import prompts
+from extractor.extraction import prompts
+from extractor.extraction.schema import ArticleExtraction
 from extractor.read import make_article
-from extractor.schema import ArticleExtraction
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
@@ -210,7 +210,7 @@ def test_what_every_call_repeats_comes_first_and_is_byte_identical():
     import httpx2
     from truce_helpers import completion_body, mock_client
 
-    from extractor.extract import extract_article
+    from extractor.extraction.extract import extract_article
 
     bodies: list[bytes] = []
 

@@ -18,16 +18,16 @@ import httpx2
 import pytest
 from truce_helpers import FAULT_CASSETTES, SEED_IDS, completion_body, invoke, mock_client, query
 
-from extractor import store
 from extractor.demo import reference_settings
 from extractor.errors import ModelCallError, ReplayMismatchError
-from extractor.model import ModelClient
+from extractor.extraction.model import ModelClient
+from extractor.extraction.prompts import extraction_messages
+from extractor.extraction.schema import ArticleExtraction
 from extractor.pipeline import RunReport, run_extraction
-from extractor.prompts import extraction_messages
 from extractor.read import make_article, read_articles
-from extractor.record import FAULT_HTTP_RETRIES, SEED
-from extractor.recording import cassette
-from extractor.schema import ArticleExtraction
+from extractor.recording.cassettes import cassette
+from extractor.recording.record import FAULT_HTTP_RETRIES, SEED
+from extractor.storage import store
 
 SECRET = "sk-testsecret-1234567890abcdef"
 TINY = "Both sides agreed a ceasefire in the village on Monday, officials said."
@@ -363,7 +363,7 @@ def test_replay_mismatch_raises_with_the_rerecord_command(seed_text):
         pytest.raises(ReplayMismatchError) as caught,
     ):
         client.structured(extraction_messages(article), ArticleExtraction, purpose="extract")
-    assert "python -m extractor.record" in str(caught.value)
+    assert "python -m extractor.recording.record" in str(caught.value)
     assert caught.value.attempts == 1  # not retried as if it were a network error
 
 
@@ -376,12 +376,15 @@ def test_replay_mismatch_is_recorded_as_the_article_error(db_path):
     assert extraction["article_id"] == SEED_IDS["000"]
     assert extraction["status"] == "failed"
     assert "No recorded response matches this request" in extraction["error"]
-    assert "python -m extractor.record" in extraction["error"]
-    assert "python -m extractor.record" in report.errors[0]["error"]
+    assert "python -m extractor.recording.record" in extraction["error"]
+    assert "python -m extractor.recording.record" in report.errors[0]["error"]
 
 
 def test_missing_cassette_names_the_record_command(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m extractor.record"), cassette(tmp_path / "none.yaml"):
+    with (
+        pytest.raises(FileNotFoundError, match="python -m extractor.recording.record"),
+        cassette(tmp_path / "none.yaml"),
+    ):
         pass
 
 
@@ -408,8 +411,8 @@ def test_credentials_in_a_base_url_are_not_stored(db_path):
 
 
 def test_a_key_a_server_echoes_never_reaches_a_recording(tmp_path, key_echo_url):
-    from extractor.model import ModelSettings
-    from extractor.recording import cassette
+    from extractor.extraction.model import ModelSettings
+    from extractor.recording.cassettes import cassette
 
     path = tmp_path / "echo.yaml"
     settings = ModelSettings(model="m", base_url=key_echo_url, api_key=SECRET, mode="json_schema", http_retries=0)

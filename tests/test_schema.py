@@ -8,7 +8,7 @@ import copy
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from extractor.schema import (
+from extractor.extraction.schema import (
     CLAIM_KINDS,
     ArticleExtraction,
     Attribution,

@@ -12,12 +12,12 @@ import pytest
 import yaml
 from truce_helpers import SEED_IDS, invoke, query
 
-from extractor import store
-from extractor.model import ModelClient
+from extractor.extraction.model import ModelClient
 from extractor.pipeline import RunReport, run_extraction
 from extractor.read import read_articles
-from extractor.record import SMOLLM_CASSETTE, SMOLLM_MODEL, SMOLLM_SEEDS, smollm_settings
-from extractor.recording import cassette
+from extractor.recording.cassettes import cassette
+from extractor.recording.record import SMOLLM_CASSETTE, SMOLLM_MODEL, SMOLLM_SEEDS, smollm_settings
+from extractor.storage import store
 
 ZAMAN = SEED_IDS["001"]
 

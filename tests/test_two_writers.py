@@ -41,7 +41,7 @@ def test_connections_opening_one_new_database_at_once_all_succeed(tmp_path):
     "duplicate column name", "database is locked" or a UNIQUE constraint)."""
     import threading
 
-    from extractor import store
+    from extractor.storage import store
 
     failures: list[str] = []
     for trial in range(25):

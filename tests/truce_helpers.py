@@ -12,8 +12,8 @@ import httpx2
 from click.testing import CliRunner, Result
 
 from extractor.cli import cli
-from extractor.conflicts import ClaimFacts, Duration
-from extractor.model import ModelClient, ModelSettings
+from extractor.crosscheck.conflicts import ClaimFacts, Duration
+from extractor.extraction.model import ModelClient, ModelSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "evals" / "suites" / "seeds" / "articles"

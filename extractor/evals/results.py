@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from sqlite_utils import Database
 
-from extractor import store
 from extractor.evals.run import EvalRun, headline
+from extractor.storage import store
 
 
 def save_eval_run(db: Database, run: EvalRun) -> int:

@@ -22,17 +22,17 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from extractor import store
-from extractor.crosscheck import run_crosscheck
+from extractor.crosscheck.run import run_crosscheck
 from extractor.evals.score import PredictedClaim, PredictedConflict, PredictedParty, Scores, score
 from extractor.evals.suite import GoldClaim, Recording, Suite, SuiteError
-from extractor.extract import ArticleExtractionResult, ground_claim
-from extractor.ground import NormalisedText
-from extractor.model import ModelClient, ModelSettings
+from extractor.extraction.extract import ArticleExtractionResult, ground_claim
+from extractor.extraction.model import ModelClient, ModelSettings
+from extractor.extraction.prompts import extraction_prompt_hash
+from extractor.extraction.schema import TruceClaim
+from extractor.grounding.ground import NormalisedText
 from extractor.pipeline import run_extraction
-from extractor.prompts import extraction_prompt_hash
-from extractor.recording import cassette
-from extractor.schema import TruceClaim
+from extractor.recording.cassettes import cassette
+from extractor.storage import store
 
 GOLD_MODEL = "gold"
 REPLAY_MISMATCH = "No recorded response matches"
@@ -122,7 +122,7 @@ def recording_settings(recording: Recording) -> ModelSettings:
 
 def rerecord_hint(suite: Suite, recording: Recording) -> str:
     if recording.model == "reference":
-        return "Re-record it with: python -m extractor.record --only suites"
+        return "Re-record it with: python -m extractor.recording.record --only suites"
     s = recording.settings
     return (
         f"Re-record it against a server running {recording.model} with: truce eval {suite.path} "

@@ -20,10 +20,10 @@ from datetime import date
 
 from rapidfuzz import fuzz
 
-from extractor.canonical import normalise_name
-from extractor.conflicts import CONFLICT_TYPES, iso_days
+from extractor.crosscheck.conflicts import CONFLICT_TYPES, iso_days
+from extractor.entities.canonical import normalise_name
 from extractor.evals.suite import GoldClaim, Suite, SuiteArticle
-from extractor.schema import CLAIM_KINDS
+from extractor.extraction.schema import CLAIM_KINDS
 
 MIN_OVERLAP = 0.5  # share of the shorter span
 NAME_SIMILARITY = 85.0  # rapidfuzz token-set ratio for "the same name"

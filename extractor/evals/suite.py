@@ -21,10 +21,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from extractor.conflicts import CONFLICT_TYPES
+from extractor.crosscheck.conflicts import CONFLICT_TYPES
 from extractor.errors import TruceError
-from extractor.read import Article, ReadFailure, read_articles
-from extractor.schema import (
+from extractor.extraction.schema import (
     MAX_QUOTE_CHARS,
     Attribution,
     ClaimKind,
@@ -33,6 +32,7 @@ from extractor.schema import (
     PartyRole,
     Scope,
 )
+from extractor.read import Article, ReadFailure, read_articles
 
 GOLD_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?|-W\d{2})?")
 ENTITY_KEY = re.compile(r"[a-z0-9-]+:[a-z0-9-]+")

@@ -54,7 +54,9 @@ def cassette(
     written as a comment at the top of the file: which server produced it; `secrets`
     (the API key) are replaced wherever a response repeats them."""
     if not record and not path.exists():
-        raise FileNotFoundError(f"No recorded responses at {path}; record them with: python -m extractor.record")
+        raise FileNotFoundError(
+            f"No recorded responses at {path}; record them with: python -m extractor.recording.record"
+        )
     with _vcr(record, tuple(s for s in secrets if s and len(s) > 3)).use_cassette(str(path)):
         yield
     if record and label:

@@ -24,14 +24,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlite_utils import Database
 
-from extractor import migrations
-from extractor.canonical import canonical_name
-from extractor.dates import resolve_event_date
+from extractor.entities.canonical import canonical_name
 from extractor.errors import DatabaseError, NotFoundError
-from extractor.extract import ArticleExtractionResult
-from extractor.model import CallRecord
+from extractor.extraction.extract import ArticleExtractionResult
+from extractor.extraction.model import CallRecord
+from extractor.extraction.schema import GroundedClaim, schema_cache
+from extractor.grounding.dates import resolve_event_date
 from extractor.read import Article
-from extractor.schema import GroundedClaim, schema_cache
+from extractor.storage import migrations
 
 
 def now() -> str:

@@ -13,11 +13,11 @@ from typing import Literal
 from pydantic import Field
 from sqlite_utils import Database
 
-from extractor import store
 from extractor.errors import ModelCallError
-from extractor.model import ModelClient
-from extractor.prompts import content_hash, render
-from extractor.schema import CachedSchema
+from extractor.extraction.model import ModelClient
+from extractor.extraction.prompts import content_hash, render
+from extractor.extraction.schema import CachedSchema
+from extractor.storage import store
 
 ADJUDICATE_TEMPLATES = ["adjudicate/system.j2", "adjudicate/user.j2"]
 

@@ -95,7 +95,7 @@ _INSTRUCTOR_MODES = {
     "json_schema": instructor.Mode.JSON_SCHEMA,
     "json_object": instructor.Mode.JSON,
 }
-RE_RECORD_HINT = "Re-record the responses with: python -m extractor.record"
+RE_RECORD_HINT = "Re-record the responses with: python -m extractor.recording.record"
 MAX_RETRY_TOKENS = 32768  # the most a cut-off answer is given on its one retry
 
 

@@ -21,12 +21,12 @@ from itertools import combinations
 
 from sqlite_utils import Database
 
-from extractor import store
-from extractor.adjudicate import adjudicate_pairs, adjudication_prompt_hash
-from extractor.canonical import canonical_name, normalise_name
-from extractor.conflicts import Ambiguous, ClaimFacts, Duration, Finding, Timeline, compare, iso_days
-from extractor.entities import resolve_entities
-from extractor.model import ModelClient
+from extractor.crosscheck.adjudicate import adjudicate_pairs, adjudication_prompt_hash
+from extractor.crosscheck.conflicts import Ambiguous, ClaimFacts, Duration, Finding, Timeline, compare, iso_days
+from extractor.entities.canonical import canonical_name, normalise_name
+from extractor.entities.resolve import resolve_entities
+from extractor.extraction.model import ModelClient
+from extractor.storage import store
 
 DEFAULT_WINDOW_DAYS = 30
 _PLACE_WORD = re.compile(r"\b[A-Z][\w'\u2019-]+")

@@ -15,9 +15,9 @@ from pathlib import Path
 import jinja2
 from pydantic import BaseModel
 
+from extractor.extraction.schema import ArticleExtraction
 from extractor.read import Article
 from extractor.resources import project_path
-from extractor.schema import ArticleExtraction
 
 
 @dataclass(frozen=True)

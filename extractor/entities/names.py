@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from extractor.gazetteer import fold
+from extractor.entities.gazetteer import fold
 
 CONNECTORS = frozenset({"of", "the", "and", "for", "de", "la", "del", "des", "du", "al", "el", "y", "et", "in"})
 DESCRIPTORS = frozenset(

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from dateparser.date import DateDataParser
 
-from extractor.schema import ResolvedDate
+from extractor.extraction.schema import ResolvedDate
 
 _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|"

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extractor.canonical import canonical_name
-from extractor.dates import resolve_event_date
+from extractor.entities.canonical import canonical_name
 from extractor.errors import ModelCallError
-from extractor.ground import NormalisedText, align_quote, name_in_text
-from extractor.model import CallRecord, ModelClient
-from extractor.prompts import extraction_messages, ungrounded_reask_message
+from extractor.extraction.model import CallRecord, ModelClient
+from extractor.extraction.prompts import extraction_messages, ungrounded_reask_message
+from extractor.extraction.schema import ArticleExtraction, CanonicalParty, GroundedClaim, TruceClaim
+from extractor.grounding.dates import resolve_event_date
+from extractor.grounding.ground import NormalisedText, align_quote, name_in_text
 from extractor.read import Article
-from extractor.schema import ArticleExtraction, CanonicalParty, GroundedClaim, TruceClaim
 
 
 @dataclass

@@ -20,7 +20,7 @@ Fault scenarios, for recording how the pipeline copes with a failing server:
   --fault no-choices-for:<id>  the answer about article <id> has an empty choices list
   --fault trickle              every answer is sent one byte every 50 ms
 
-Run: python -m extractor.reference_server --port 8099 [--fault ...]
+Run: python -m extractor.recording.reference_server --port 8099 [--fault ...]
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def normalise_name(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _table() -> tuple[dict[str, PartyEntry], list[tuple[str, re.Pattern[str]]]]:
-    raw = tomllib.loads(resources.files("extractor").joinpath("parties.toml").read_text("utf-8"))
+    raw = tomllib.loads(resources.files("extractor.entities").joinpath("parties.toml").read_text("utf-8"))
     by_alias: dict[str, PartyEntry] = {}
     exact_only: set[str] = set()
     for canonical, spec in raw.items():

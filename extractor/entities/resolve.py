@@ -41,11 +41,9 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 from sqlite_utils import Database
 
-from extractor import store
-from extractor.canonical import listed_alias, party_root
-from extractor.errors import NotFoundError
-from extractor.gazetteer import fold, state_of, states_named_in
-from extractor.names import (
+from extractor.entities.canonical import listed_alias, party_root
+from extractor.entities.gazetteer import fold, state_of, states_named_in
+from extractor.entities.names import (
     CONNECTORS,
     DESCRIPTORS,
     ORGANISATION_WORDS,
@@ -62,6 +60,8 @@ from extractor.names import (
     stated_members,
     words_of,
 )
+from extractor.errors import NotFoundError
+from extractor.storage import store
 
 FUZZY_WORD = 85.0
 FUZZY_NAME = 90.0

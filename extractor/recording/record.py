@@ -1,7 +1,7 @@
-"""Re-record the cassettes: python -m extractor.record [--smollm-url URL]
+"""Re-record the cassettes: python -m extractor.recording.record [--smollm-url URL]
 
 Each recording is a real HTTP exchange with a real server process:
-- the reference server (`python -m extractor.reference_server`), which serves the
+- the reference server (`python -m extractor.recording.reference_server`), which serves the
   hand-written reference answers and fault scenarios, labelled `model: reference`;
 - optionally a llama.cpp server running SmolLM2-135M-Instruct (`--smollm-url`), which is
   not started here: see the README.
@@ -30,14 +30,14 @@ from extractor.demo import (
 )
 from extractor.evals.run import run_eval
 from extractor.evals.suite import load_suite
-from extractor.model import ModelClient, ModelSettings
+from extractor.extraction.model import ModelClient, ModelSettings
 from extractor.pipeline import run_extraction
 from extractor.read import read_articles
-from extractor.recording import cassette
+from extractor.recording.cassettes import cassette
 from extractor.resources import project_path
-from extractor.store import open_db
+from extractor.storage.store import open_db
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FAULTS = ROOT / "tests" / "cassettes" / "faults"
 SUITES = ROOT / "evals" / "suites"
 SMOLLM_CASSETTE = SUITES / "seeds" / "recordings" / "smollm2-135m.yaml"
@@ -62,7 +62,7 @@ class ReferenceServer:
 
     def __enter__(self) -> ReferenceServer:
         port = REFERENCE_BASE_URL.rsplit(":", 1)[1].split("/")[0]
-        command = [sys.executable, "-m", "extractor.reference_server", "--port", port]
+        command = [sys.executable, "-m", "extractor.recording.reference_server", "--port", port]
         for fault in self.faults:
             command += ["--fault", fault]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from extractor.schema import GroundedEvidence
+from extractor.extraction.schema import GroundedEvidence
 
 _QUOTE_MAP = str.maketrans(
     {

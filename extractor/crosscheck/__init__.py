@@ -1,0 +1,1 @@
+"""The cross-check: conflict rules over claims blocked by entity, optional adjudication."""

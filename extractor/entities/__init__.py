@@ -1,0 +1,1 @@
+"""Entity resolution: party names as written → one entity per actor."""

@@ -1,0 +1,1 @@
+"""Extraction: the prompt, the model call, the claim schema."""

@@ -1,0 +1,1 @@
+"""Grounding: evidence quotes located in the article, dates resolved against its dateline."""

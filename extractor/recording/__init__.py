@@ -1,0 +1,1 @@
+"""Recorded model responses: cassettes, the reference server, re-recording."""

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from extractor.commands.options import db_option, err, model_options, model_settings
 from extractor.crosscheck.conflicts import CONFLICT_TYPES
 from extractor.crosscheck.run import (
     DEFAULT_WINDOW_DAYS,
@@ -34,17 +35,13 @@ from extractor.evals.report import render_run
 from extractor.evals.results import compare_rows, save_eval_run
 from extractor.evals.run import run_eval
 from extractor.evals.suite import check_suite, load_suite
-from extractor.extraction.model import MODES, ModelClient, ModelSettings
+from extractor.extraction.model import ModelClient, ModelSettings
 from extractor.extraction.schema import CLAIM_KINDS
 from extractor.output import output_options, output_rows
 from extractor.pipeline import Event, RunReport, run_extraction
 from extractor.read import DEFAULT_MAX_CHARS, Article, ReadFailure, expand_paths, read_articles
 from extractor.show import render_claim
 from extractor.storage import store
-
-DEFAULT_DB = "truce.db"
-# Messages carry untrusted text (file names, a server's error text): plain text, never markup.
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class TruceGroup(click.Group):
@@ -55,18 +52,6 @@ class TruceGroup(click.Group):
             return super().invoke(ctx)
         except TruceError as exc:
             raise click.ClickException(str(exc)) from None
-
-
-def db_option(default: str = DEFAULT_DB) -> Callable:
-    return click.option(
-        "--db",
-        "db_path",
-        type=click.Path(dir_okay=False),
-        default=default,
-        show_default=True,
-        envvar="TRUCE_DB",
-        help="SQLite database file (or set TRUCE_DB).",
-    )
 
 
 @click.group(cls=TruceGroup)
@@ -108,41 +93,6 @@ def _summary(report: RunReport, db_path: str) -> str:
         f"Extracted {t.extracted} article(s), skipped {t.skipped}, failed {t.failed}; "
         f"{t.input_tokens} input / {t.output_tokens} output tokens. Database: {db_path}"
     )
-
-
-def model_options(command: Callable) -> Callable:
-    """The options that choose and tune the model endpoint."""
-    options = [
-        click.option("--model", help="Model name (or TRUCE_MODEL); default gpt-4o-mini on OpenAI."),
-        click.option(
-            "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (or OPENAI_BASE_URL)."
-        ),
-        click.option("--api-key", help="API key (or OPENAI_API_KEY). Never stored."),
-        click.option(
-            "--mode",
-            type=click.Choice(MODES),
-            help="tools (OpenAI default); json_schema (vLLM, Ollama, llama-server; default with "
-            "--base-url); json_object (llama-cpp-python's server).",
-        ),
-        click.option(
-            "--timeout", default=120.0, show_default=True, help="Seconds a model call may take, answer included."
-        ),
-        click.option("--retries", default=4, show_default=True, help="Retries for 429, 5xx and timeouts."),
-        click.option(
-            "--concurrency",
-            default=8,
-            show_default=True,
-            type=click.IntRange(1, 64),
-            help="Model calls in flight at once.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def _settings(model, base_url, api_key, mode, timeout, retries) -> ModelSettings:
-    return ModelSettings.resolve(model, base_url, api_key, mode, timeout=timeout, http_retries=retries)
 
 
 def _print_crosscheck(report: CrosscheckReport) -> None:
@@ -268,7 +218,7 @@ def extract(
 def crosscheck(db_path, window, adjudicate, model, base_url, api_key, mode, timeout, retries, concurrency) -> None:
     """Flag the claims in the database that cannot all be true."""
     db = store.open_db(db_path, must_exist=True)
-    client = ModelClient(_settings(model, base_url, api_key, mode, timeout, retries)) if adjudicate else None
+    client = ModelClient(model_settings(model, base_url, api_key, mode, timeout, retries)) if adjudicate else None
     report = run_crosscheck(db, window, adjudicator=client, concurrency=concurrency)
     _print_crosscheck(report)
     if report.adjudication_errors:
@@ -590,6 +540,11 @@ def eval_compare(suite_path, fmt, db_path) -> None:
 
 def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
+
+
+# Commands that live in their own modules under extractor/commands/.
+for _command in ():
+    cli.add_command(_command)
 
 
 _interrupted = threading.Event()

@@ -1,0 +1,61 @@
+"""Options and the error console the `truce` commands share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+from rich.console import Console
+
+from extractor.extraction.model import MODES, ModelSettings
+
+DEFAULT_DB = "truce.db"
+# Messages carry untrusted text (file names, a server's error text): plain text, never markup.
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+def db_option(default: str = DEFAULT_DB) -> Callable:
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False),
+        default=default,
+        show_default=True,
+        envvar="TRUCE_DB",
+        help="SQLite database file (or set TRUCE_DB).",
+    )
+
+
+def model_options(command: Callable) -> Callable:
+    """The options that choose and tune the model endpoint."""
+    options = [
+        click.option("--model", help="Model name (or TRUCE_MODEL); default gpt-4o-mini on OpenAI."),
+        click.option(
+            "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (or OPENAI_BASE_URL)."
+        ),
+        click.option("--api-key", help="API key (or OPENAI_API_KEY). Never stored."),
+        click.option(
+            "--mode",
+            type=click.Choice(MODES),
+            help="tools (OpenAI default); json_schema (vLLM, Ollama, llama-server; default with "
+            "--base-url); json_object (llama-cpp-python's server).",
+        ),
+        click.option(
+            "--timeout", default=120.0, show_default=True, help="Seconds a model call may take, answer included."
+        ),
+        click.option("--retries", default=4, show_default=True, help="Retries for 429, 5xx and timeouts."),
+        click.option(
+            "--concurrency",
+            default=8,
+            show_default=True,
+            type=click.IntRange(1, 64),
+            help="Model calls in flight at once.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def model_settings(model, base_url, api_key, mode, timeout, retries) -> ModelSettings:
+    return ModelSettings.resolve(model, base_url, api_key, mode, timeout=timeout, http_retries=retries)

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from truce_helpers import claim_facts, dur
 
-from extractor.crosscheck.conflicts import Ambiguous, ClaimFacts, Finding, Timeline, compare
+from extractor.crosscheck.conflicts import CONCEDED_HALT, TRUCE_WORDS, Ambiguous, ClaimFacts, Finding, Timeline, compare
 
 DAY = date(2023, 5, 20).toordinal()
 SIDES = frozenset({"sudan", "rapid-support-forces"})
@@ -90,6 +90,49 @@ def test_two_people_sharing_a_surname_or_first_name_are_two_speakers(other):
 def test_a_violation_or_extension_presupposes_the_truce_a_denial_denies(kind):
     outcome = compare(claim("a", kind), claim("b", "denial"))
     assert finding(outcome, "existence") and outcome.severity == "high"
+
+
+def test_a_denial_granting_a_pause_does_not_contradict_a_report_of_calm_that_names_no_truce():
+    denial = claim("a", "denial", concedes_halt=True)
+    assert compare(claim("b", "in_effect", names_truce=False), denial) is None
+
+
+def test_a_denial_granting_a_pause_still_contradicts_a_truce_said_to_hold():
+    denial = claim("a", "denial", concedes_halt=True)
+    assert finding(compare(claim("b", "in_effect", names_truce=True), denial), "existence")
+    assert finding(compare(claim("c", "agreement", names_truce=False), denial), "existence")
+
+
+def test_a_plain_denial_contradicts_a_report_of_calm():
+    assert finding(compare(claim("b", "in_effect", names_truce=False), claim("a", "denial")), "existence")
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        'There is no truce, just a lull in the shelling," the minister said.',
+        "Officials insisted there was no ceasefire but a unilateral suspension of operations.",
+        "No deal exists; the rebels have merely paused their advance.",
+    ],
+)
+def test_denials_that_grant_a_halt_are_recognised(quote):
+    assert CONCEDED_HALT.search(quote)
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "There is no ceasefire and the fighting goes on in the north.",
+        "The army denied it had agreed to any truce with the militia.",
+    ],
+)
+def test_denials_that_grant_nothing_are_not_read_as_granting_a_halt(quote):
+    assert not CONCEDED_HALT.search(quote)
+
+
+def test_a_report_of_calm_is_told_from_a_report_of_a_truce():
+    assert not TRUCE_WORDS.search("Residents said the guns had been silent since Sunday and shops reopened.")
+    assert TRUCE_WORDS.search("Residents said the cease-fire had held since Sunday.")
 
 
 def test_a_denial_dated_before_an_agreement_is_sequence_not_a_conflict():

@@ -11,7 +11,9 @@ order (the first that flags a pair gives its type):
   effect, extended or violated. Sequence: a truce agreed after the denial (or one in
   effect after a new truce was agreed since) does not contradict it; when a claim says
   when its truce began (`began`, from the article's words), that day decides, and an
-  agreement implementing a truce begun earlier is no new truce;
+  agreement implementing a truce begun earlier is no new truce. A denial that grants a de
+  facto halt ("no ceasefire, only a unilateral pause") does not contradict a report of
+  calm that names no truce ("the front lines have been quiet");
 - status: in effect against ended at the same time; agreed, holding or violated against
   "only offered" said later by someone else (an offer made before is sequence);
 - terms: durations of one arrangement that differ ("open-ended", "at least two months"
@@ -74,6 +76,8 @@ class ClaimFacts:
     proposers: frozenset[str] = frozenset()  # sides that ask for or offer the truce
     when_words: str | None = None  # the words that date it, as written
     began: int | None = None  # the day the truce it speaks of began, when the article says
+    concedes_halt: bool = False  # a denial that grants a de facto halt: "no ceasefire, only a pause"
+    names_truce: bool = True  # its evidence speaks of a truce or deal, not only of calm
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,18 @@ NEW_TRUCE_KINDS = frozenset({"agreement", "declaration"})
 REACH = {"local": 1, "regional": 2, "national": 3, "organisation-wide": 3}
 SPEAKER_SIMILARITY = 90.0
 WALK_BACK_DAYS = 7  # "only offered" this soon after "agreed" contradicts it; later it may be a new offer
+
+
+# "no ceasefire, only a unilateral pause", "no truce, just a lull": the denial grants a halt.
+CONCEDED_HALT = re.compile(
+    r"\b(?:only|just|merely|simply|rather|instead|but)\b[^.;]{0,40}?"
+    r"\b(?:pause|lull|halt|calm|quiet|suspension|de facto|unilateral|stopp?ed|stop)\w*",
+    re.I,
+)
+# Words that name a truce or a deal, as against a report of calm ("the front has been quiet").
+TRUCE_WORDS = re.compile(
+    r"\b(?:cease-?fire|truce|cessation|armistice|agreement|agreed|deal|accord|pact|signed|hudna|ceasefires)\b", re.I
+)
 
 
 def when(claim: ClaimFacts) -> int | None:
@@ -292,6 +308,8 @@ def _existence(a: ClaimFacts, b: ClaimFacts, timeline: Timeline) -> Finding | Am
     if other.kind in PRESUPPOSING:
         if _denial_is_earlier(denial, other, timeline):
             return None
+        if denial.concedes_halt and other.kind == "in_effect" and not other.names_truce:
+            return None  # "no ceasefire, only a pause" and "the front has been quiet" can both be true
         verb = (
             "reports a violation of a truce"
             if other.kind == "violation"

@@ -22,7 +22,17 @@ from itertools import combinations
 from sqlite_utils import Database
 
 from extractor.crosscheck.adjudicate import adjudicate_pairs, adjudication_prompt_hash
-from extractor.crosscheck.conflicts import Ambiguous, ClaimFacts, Duration, Finding, Timeline, compare, iso_days
+from extractor.crosscheck.conflicts import (
+    CONCEDED_HALT,
+    TRUCE_WORDS,
+    Ambiguous,
+    ClaimFacts,
+    Duration,
+    Finding,
+    Timeline,
+    compare,
+    iso_days,
+)
 from extractor.entities.canonical import canonical_name, normalise_name
 from extractor.entities.resolve import resolve_entities
 from extractor.extraction.model import ModelClient
@@ -100,6 +110,9 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
             "SELECT claim_id, name, description, anonymous, channel FROM attributions WHERE role = 'speaker'"
         )
     }
+    quotes: dict[str, str] = dict(
+        db.execute("SELECT claim_id, group_concat(quote, ' ') FROM evidence GROUP BY claim_id").fetchall()
+    )
     facts = []
     rows = db.execute(
         """SELECT c.id, c.article_id, c.kind, c.factuality, c.scope, c.place, c.event_date,
@@ -159,6 +172,8 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
                 proposers=frozenset(proposers.get(claim_id, ())),
                 when_words=when_words,
                 began=began,
+                concedes_halt=bool(CONCEDED_HALT.search(quotes.get(claim_id, ""))),
+                names_truce=bool(TRUCE_WORDS.search(quotes.get(claim_id, ""))),
             )
         )
     return facts

@@ -11,10 +11,10 @@ from extractor.storage import store
 def test_an_unexpected_error_costs_one_article_not_the_run(monkeypatch, reference_url, seeds_dir, db_path):
     real = pipeline.extract_article
 
-    def breaks_on_seed_003(article, client, strict):
+    def breaks_on_seed_003(article, client, strict, *windowing):
         if article.id.startswith("410fb558418070a2"):
             raise RuntimeError("boom")
-        return real(article, client, strict)
+        return real(article, client, strict, *windowing)
 
     monkeypatch.setattr(pipeline, "extract_article", breaks_on_seed_003)
     db = store.open_db(db_path)

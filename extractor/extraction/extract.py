@@ -13,6 +13,7 @@ from extractor.errors import ModelCallError
 from extractor.extraction.model import CallRecord, ModelClient
 from extractor.extraction.prompts import extraction_messages, ungrounded_reask_message
 from extractor.extraction.schema import ArticleExtraction, CanonicalParty, GroundedClaim, TruceClaim
+from extractor.extraction.windows import DEFAULT_WINDOW_CHARS, plan_windows
 from extractor.grounding.dates import resolve_event_date
 from extractor.grounding.ground import NormalisedText, align_quote, name_in_text
 from extractor.read import Article
@@ -78,18 +79,53 @@ def _reask_problems(grounded: list[GroundedClaim]) -> list[dict]:
     return problems
 
 
-def extract_article(article: Article, client: ModelClient, strict: bool = False) -> ArticleExtractionResult:
-    """Extract, ground, and re-ask once for claims whose quotes do not align."""
+def extract_article(
+    article: Article,
+    client: ModelClient,
+    strict: bool = False,
+    window_chars: int = DEFAULT_WINDOW_CHARS,
+    relevant_only: bool = True,
+) -> ArticleExtractionResult:
+    """Extract, ground, and re-ask once for claims whose quotes do not align. A long
+    article goes in windows (windows.py): every quote is aligned against the whole
+    article, and a claim found in two windows is kept once. When one window fails the
+    article fails, so that nothing partial is stored and a re-run does it again."""
     result = ArticleExtractionResult(article=article)
     normalised = NormalisedText.of(article.text)
-    messages = extraction_messages(article)
+    windows = plan_windows(article.text, window_chars, relevant_only)
+    whole = len(windows) == 1 and windows[0].spans == ((0, len(article.text)),)
+    found: list[GroundedClaim] = []
+    for window in windows:
+        messages = extraction_messages(article, None if whole else window.text(article.text))
+        claims = _extract_messages(messages, article, normalised, client, result)
+        if result.error:
+            return result
+        found.extend(claims)
+    grounded = found if whole else _once_each(found)
+    if strict:
+        kept = [g for g in grounded if g.grounding == "grounded"]
+        result.dropped_ungrounded = len(grounded) - len(kept)
+        grounded = kept
+    result.claims = grounded
+    return result
+
+
+def _extract_messages(
+    messages: list[dict[str, str]],
+    article: Article,
+    normalised: NormalisedText,
+    client: ModelClient,
+    result: ArticleExtractionResult,
+) -> list[GroundedClaim]:
+    """One call (and its re-ask) on the whole article or one window; calls and errors go
+    into `result`."""
     try:
         first = client.structured(messages, ArticleExtraction, purpose="extract")
     except ModelCallError as exc:
         result.calls += exc.calls
         result.error = str(exc)
         result.unreachable = exc.unreachable
-        return result
+        return []
     result.calls += first.calls
     grounded = [ground_claim(c, article, normalised) for c in first.value.claims]
     problems = _reask_problems(grounded)
@@ -107,12 +143,20 @@ def extract_article(article: Article, client: ModelClient, strict: bool = False)
         else:
             result.calls += second.calls
             grounded = _merge_reask(grounded, problems, second.value.claims, article, normalised)
-    if strict:
-        kept = [g for g in grounded if g.grounding == "grounded"]
-        result.dropped_ungrounded = len(grounded) - len(kept)
-        grounded = kept
-    result.claims = grounded
-    return result
+    return grounded
+
+
+def _once_each(claims: list[GroundedClaim]) -> list[GroundedClaim]:
+    """Claims found in two overlapping windows, kept once: the same kind with the same
+    evidence (aligned spans, or the same quotes where none aligned)."""
+    kept: dict[tuple, GroundedClaim] = {}
+    for item in claims:
+        spans = frozenset((e.start, e.end) for e in item.evidence if e.start is not None)
+        quotes = frozenset(" ".join(e.model_quote.split()) for e in item.evidence)
+        key = (item.claim.kind, spans or quotes)
+        if key not in kept:
+            kept[key] = item
+    return list(kept.values())
 
 
 def _merge_reask(

@@ -70,7 +70,7 @@ def content_hash(templates: list[str], schema: type[BaseModel], with_examples: b
     return digest.hexdigest()[:12]
 
 
-EXTRACT_TEMPLATES = ["extract/system.j2", "extract/user.j2", "extract/reask_ungrounded.j2"]
+EXTRACT_TEMPLATES = ["extract/system.j2", "extract/user.j2", "extract/user_excerpts.j2", "extract/reask_ungrounded.j2"]
 
 
 def extraction_prompt_hash() -> str:
@@ -83,14 +83,17 @@ def _extraction_system(environment: jinja2.Environment) -> str:
     return render("extract/system.j2", examples=load_examples())
 
 
-def extraction_messages(article: Article) -> list[dict[str, str]]:
+def extraction_messages(article: Article, excerpts: str | None = None) -> list[dict[str, str]]:
     """What is the same for every article (the rules, the worked example) comes first
     and is byte-identical across calls, so that servers with prefix caching reuse it;
-    the article comes last."""
-    return [
-        {"role": "system", "content": _extraction_system(_environment())},
-        {"role": "user", "content": render("extract/user.j2", article=article)},
-    ]
+    the article comes last: whole, or, for a long article, the `excerpts` of one window
+    (see windows.py)."""
+    user = (
+        render("extract/user.j2", article=article)
+        if excerpts is None
+        else render("extract/user_excerpts.j2", article=article, excerpts=excerpts)
+    )
+    return [{"role": "system", "content": _extraction_system(_environment())}, {"role": "user", "content": user}]
 
 
 def ungrounded_reask_message(problems: list[dict]) -> dict[str, str]:

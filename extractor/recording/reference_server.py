@@ -38,12 +38,14 @@ from pathlib import Path
 from typing import Any
 
 from extractor.evals.suite import SuiteError, load_suite
+from extractor.extraction.windows import GAP
 from extractor.read import article_id
 from extractor.resources import project_path
 
 MODEL_NAME = "reference"
 RESET = 0  # status of an answer that is a closed connection
 _ARTICLE = re.compile(r"<article>\n(.*?)\n</article>", re.S)
+_EXCERPTS = re.compile(r"<excerpts>\n(.*?)\n</excerpts>", re.S)
 _PAIR = re.compile(r"<claim id=\"([^\"]+)\">")
 
 
@@ -51,9 +53,9 @@ def _suite_dirs() -> list[Path]:
     return sorted(p for p in project_path("evals/suites").iterdir() if (p / "gold").is_dir())
 
 
-def load_references() -> dict[str, dict]:
+def load_references(texts: dict[str, str] | None = None) -> dict[str, dict]:
     """Reference extractions by article id: the gold claims of every eval suite, in the
-    shape the model is asked to return."""
+    shape the model is asked to return. `texts`, when given, receives each article's text."""
     answers = {}
     for folder in _suite_dirs():
         try:
@@ -63,6 +65,8 @@ def load_references() -> dict[str, dict]:
             continue
         for item in suite.articles:
             answers[item.article.id] = {"claims": [claim.model_answer() for claim in item.gold.claims]}
+            if texts is not None:
+                texts[item.article.id] = item.article.text
     return answers
 
 
@@ -79,7 +83,8 @@ def load_adjudications() -> dict[tuple[str, str], dict]:
 
 class ReferenceState:
     def __init__(self, faults: list[str]):
-        self.references = load_references()
+        self.texts: dict[str, str] = {}
+        self.references = load_references(self.texts)
         self.adjudications = load_adjudications()
         self.faults = faults
         self.requests = 0
@@ -133,6 +138,18 @@ def _cut_off(body: dict) -> dict:
     return body
 
 
+def _excerpted_article(state: ReferenceState, excerpts: str) -> str:
+    """The id of the suite article the excerpts of a long article's window come from."""
+    first = excerpts.split(GAP)[0]
+    return next((key for key, text in state.texts.items() if first in text), "unknown")
+
+
+def _within(reference: dict, excerpts: str) -> dict:
+    """The reference claims a window holds: those whose every quote is in its excerpts."""
+    claims = [c for c in reference["claims"] if all(e["quote"] in excerpts for e in c["evidence"])]
+    return {"claims": claims}
+
+
 def answer(state: ReferenceState, request: dict) -> tuple[int, dict, dict]:
     """(status, headers, body) for one chat completion request."""
     with state.lock:
@@ -152,8 +169,9 @@ def answer(state: ReferenceState, request: dict) -> tuple[int, dict, dict]:
     messages = request.get("messages", [])
     first_user = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
     found = _ARTICLE.search(first_user)
-    if found:
-        key = article_id(found.group(1))
+    excerpts = _EXCERPTS.search(first_user)
+    if found or excerpts:
+        key = article_id(found.group(1)) if found else _excerpted_article(state, excerpts.group(1))
         for fault in state.faults:
             kind, _, prefix = fault.partition(":")
             if prefix and key.startswith(prefix):
@@ -194,6 +212,8 @@ def answer(state: ReferenceState, request: dict) -> tuple[int, dict, dict]:
                 {},
                 {"error": {"message": f"The reference server has no answer for article {key}.", "type": "not_found"}},
             )
+        if excerpts:
+            return 200, {}, _completion(request, _within(state.references[key], excerpts.group(1)))
         return 200, {}, _completion(request, state.references[key])
     pair = _PAIR.findall(first_user)
     if len(pair) == 2:

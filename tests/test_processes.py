@@ -1,0 +1,49 @@
+"""Model calls in worker processes (extractor/extraction/processes.py): the database ends
+the same as with threads in one process, and a failure costs one article."""
+
+from __future__ import annotations
+
+from truce_helpers import content_snapshot
+
+from extractor.extraction import processes
+from extractor.extraction.model import ModelClient, ModelSettings
+from extractor.pipeline import default_processes, run_extraction
+from extractor.read import read_articles
+from extractor.storage import store
+
+
+def extract(db_path, url, seeds_dir, processes_: int):
+    db = store.open_db(db_path)
+    client = ModelClient(ModelSettings(model="reference", base_url=url, api_key="x", mode="json_schema"))
+    return run_extraction(db, read_articles([seeds_dir]), client, concurrency=4, processes=processes_)
+
+
+def test_worker_processes_store_what_one_process_stores(reference_url, seeds_dir, tmp_path):
+    one = extract(tmp_path / "one.db", reference_url, seeds_dir, 1)
+    two = extract(tmp_path / "two.db", reference_url, seeds_dir, 2)
+    assert (two.totals.extracted, two.totals.failed) == (one.totals.extracted, 0) == (5, 0)
+    assert two.totals.input_tokens == one.totals.input_tokens
+    assert content_snapshot(tmp_path / "two.db") == content_snapshot(tmp_path / "one.db")
+    again = extract(tmp_path / "two.db", reference_url, seeds_dir, 2)
+    assert (again.totals.extracted, again.totals.skipped) == (0, 5)
+
+
+def test_an_unexpected_error_in_a_worker_costs_one_article(monkeypatch, reference_url, seeds_dir, tmp_path):
+    real = processes.extract_article
+
+    def breaks_on_seed_003(article, *args):
+        if article.id.startswith("410fb558418070a2"):
+            raise RuntimeError("boom")
+        return real(article, *args)
+
+    monkeypatch.setattr(processes, "extract_article", breaks_on_seed_003)  # forked workers inherit it
+    report = extract(tmp_path / "t.db", reference_url, seeds_dir, 2)
+    assert (report.totals.extracted, report.totals.failed) == (4, 1)
+    assert report.errors[0]["error"] == "internal error: RuntimeError: boom"
+
+
+def test_two_processes_from_32_calls_in_flight_and_never_more_than_the_cores(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert (default_processes(8), default_processes(31), default_processes(32), default_processes(64)) == (1, 1, 2, 2)
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert default_processes(64) == 1

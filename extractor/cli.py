@@ -6,6 +6,7 @@ import itertools
 import json
 import os
 import re
+import shlex
 import sys
 import threading
 from collections.abc import Callable
@@ -18,7 +19,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from extractor.commands.audit import audit
+from extractor.commands.batch import batch
 from extractor.commands.options import db_option, err, model_options, model_settings
+from extractor.commands.report import report
+from extractor.commands.serve import serve
 from extractor.crosscheck.conflicts import CONFLICT_TYPES
 from extractor.crosscheck.run import (
     DEFAULT_WINDOW_DAYS,
@@ -30,15 +35,17 @@ from extractor.crosscheck.run import (
 from extractor.demo import run_demo
 from extractor.entities import resolve as entities
 from extractor.entities.resolve import query_entities, resolve_entities
-from extractor.errors import TruceError
+from extractor.errors import ConfigError, TruceError
 from extractor.evals.report import render_run
 from extractor.evals.results import compare_rows, save_eval_run
 from extractor.evals.run import run_eval
 from extractor.evals.suite import check_suite, load_suite
+from extractor.extraction.cost import price_override
 from extractor.extraction.model import ModelClient, ModelSettings
 from extractor.extraction.schema import CLAIM_KINDS
+from extractor.extraction.windows import DEFAULT_WINDOW_CHARS
 from extractor.output import output_options, output_rows
-from extractor.pipeline import Event, RunReport, run_extraction
+from extractor.pipeline import Event, RunReport, default_processes, run_extraction
 from extractor.read import DEFAULT_MAX_CHARS, Article, ReadFailure, expand_paths, read_articles
 from extractor.show import render_claim
 from extractor.storage import store
@@ -87,11 +94,13 @@ def _progress_reporter(total: int, silent: bool) -> tuple[Progress | None, Calla
     return progress, on_event
 
 
-def _summary(report: RunReport, db_path: str) -> str:
+def _summary(report: RunReport, db_path: str, price_hint: bool = True) -> str:
     t = report.totals
+    cached = f" ({t.cached_tokens} cached)" if t.cached_tokens else ""
+    cost = f"; {report.cost.describe(hint=price_hint)}" if report.cost else ""
     return (
         f"Extracted {t.extracted} article(s), skipped {t.skipped}, failed {t.failed}; "
-        f"{t.input_tokens} input / {t.output_tokens} output tokens. Database: {db_path}"
+        f"{t.input_tokens} input{cached} / {t.output_tokens} output tokens{cost}. Database: {db_path}"
     )
 
 
@@ -122,7 +131,36 @@ def _print_crosscheck(report: CrosscheckReport) -> None:
 @click.option("--published", help="Override the publication date (YYYY-MM-DD).")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the input files.")
 @click.option("--max-chars", default=DEFAULT_MAX_CHARS, show_default=True, help="Refuse longer articles.")
+@click.option(
+    "--window-chars",
+    default=DEFAULT_WINDOW_CHARS,
+    show_default=True,
+    type=click.IntRange(1000),
+    help="Longer articles go to the model in windows of at most this many characters.",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 16),
+    help="Worker processes making the model calls (default 1; 2 from 32 calls in flight).",
+)
+@click.option(
+    "--no-filter",
+    is_flag=True,
+    help="Send every window of a long article, not only the passages that speak of a truce.",
+)
 @click.option("--max-tokens", type=click.IntRange(1), help="Cap on each answer's length (small local models).")
+@click.option(
+    "--price-in",
+    type=click.FloatRange(0),
+    metavar="USD",
+    help="US dollars per million input tokens, in place of the price table; cached input is charged the same.",
+)
+@click.option(
+    "--price-out",
+    type=click.FloatRange(0),
+    metavar="USD",
+    help="US dollars per million output tokens (with --price-in).",
+)
 @click.option("--silent", is_flag=True, help="No progress bar or skip messages.")
 def extract(
     paths,
@@ -144,13 +182,22 @@ def extract(
     published,
     encoding,
     max_chars,
+    window_chars,
+    processes,
+    no_filter,
     max_tokens,
+    price_in,
+    price_out,
     silent,
 ) -> None:
     """Extract truce claims from articles (.txt, .md, .html, .jsonl files or folders)."""
     settings = ModelSettings.resolve(
         model, base_url, api_key, mode, timeout=timeout, http_retries=retries, max_tokens=max_tokens
     )
+    try:
+        price_override(price_in, price_out)  # both or neither, before anything is read or stored
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
     overrides = {"title": title, "publisher": publisher, "url": url, "published": published}
     # Read lazily, so that the first calls start while later files are still being read;
     # only the inputs up to the first readable article are read before the database opens.
@@ -182,6 +229,11 @@ def extract(
             force=force,
             strict=strict,
             overridden=overridden,
+            price_in=price_in,
+            price_out=price_out,
+            window_chars=window_chars,
+            relevant_only=not no_filter,
+            processes=processes or default_processes(concurrency),
             on_event=on_event,
         )
     except KeyboardInterrupt:
@@ -354,11 +406,26 @@ def demo(db_path, silent) -> None:
     )
     output_rows(query_conflicts(result.db), None, _CONFLICT_COLUMNS, title="Conflicts between them")
     if not silent:
-        err.print(_summary(result.extraction, db_path))
+        err.print(_summary(result.extraction, db_path, price_hint=False))
         _print_crosscheck(result.crosscheck)
-        err.print(f"Next: truce claims --db {db_path} --json;  truce show <claim id> --db {db_path}")
+        example = next(iter(query_conflicts(result.db)), None)
+        err.print("Next, try:\n" + "\n".join(f"  {line}" for line in _demo_next(db_path, example)))
     if result.extraction.totals.failed:
         sys.exit(1)
+
+
+def _demo_next(db_path: str, conflict: dict | None) -> list[str]:
+    """The commands to try after the demo, on the database it wrote; `truce show` with a
+    claim that has a conflict to show. Report and serve once they are commands."""
+    db = shlex.quote(db_path)
+    lines = [f"truce claims --db {db}", f"truce conflicts --db {db}"]
+    if conflict:
+        lines.append(f"truce show {conflict['claim_a']} --db {db}")
+    if "report" in cli.commands:
+        lines.append(f"truce report --db {db} --out report.html")
+    if "serve" in cli.commands:
+        lines.append(f"truce serve --db {db}")
+    return lines
 
 
 # --- entities ---------------------------------------------------------------------------
@@ -543,7 +610,7 @@ def _score(value: float | None) -> str:
 
 
 # Commands that live in their own modules under extractor/commands/.
-for _command in ():
+for _command in (serve, report, audit, batch):
     cli.add_command(_command)
 
 

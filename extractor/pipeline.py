@@ -6,15 +6,19 @@ one transaction per article, so a run that is interrupted can simply be run agai
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
+from extractor.extraction.cost import RunCost, price_override, run_cost
 from extractor.extraction.extract import ArticleExtractionResult, extract_article
 from extractor.extraction.model import ModelClient
+from extractor.extraction.processes import WorkerPool
 from extractor.extraction.prompts import extraction_prompt_hash
+from extractor.extraction.windows import DEFAULT_WINDOW_CHARS
 from extractor.read import Article, ReadFailure
 from extractor.storage import store
 
@@ -33,6 +37,14 @@ class Event:
 UNREACHABLE_STOP = 3  # consecutive "cannot connect" failures, with no success yet, that end a run
 
 
+PROCESSES_FROM = 32  # calls in flight from which the calls go to worker processes by default
+
+
+def default_processes(concurrency: int) -> int:
+    """One process up to 31 calls in flight; from 32, two (or one per core, if fewer)."""
+    return min(2, os.cpu_count() or 1) if concurrency >= PROCESSES_FROM else 1
+
+
 @dataclass
 class RunReport:
     run_id: int
@@ -41,6 +53,7 @@ class RunReport:
     article_ids: list[str] = field(default_factory=list)
     interrupted: bool = False
     stopped: str | None = None  # why the run stopped early, e.g. the endpoint is down
+    cost: RunCost | None = None
 
 
 def run_extraction(
@@ -53,11 +66,22 @@ def run_extraction(
     strict: bool = False,
     command: str = "extract",
     overridden: tuple[str, ...] = (),
+    price_in: float | None = None,
+    price_out: float | None = None,
+    window_chars: int = DEFAULT_WINDOW_CHARS,
+    relevant_only: bool = True,
+    processes: int = 1,
     on_event: Callable[[Event], None] = lambda event: None,
 ) -> RunReport:
     """Extract every article not done yet with this model and prompt. `overridden` names
-    the metadata the user set (--publisher ...): applied to skipped articles too."""
+    the metadata the user set (--publisher ...): applied to skipped articles too.
+    `price_in`/`price_out` (US dollars per million tokens) price the run in place of the
+    price table. Articles longer than `window_chars` go in windows, with only their truce
+    passages when `relevant_only` (extraction/windows.py). With `processes` > 1 the calls
+    run in that many forked worker processes (extraction/processes.py), `concurrency`
+    calls in flight in all; results are stored here all the same."""
     settings = client.settings
+    price_override(price_in, price_out)  # a half-given override fails before any call
     prompt_hash = extraction_prompt_hash()
     run_id = store.start_run(db, command, settings.model, settings.base_url, settings.mode, prompt_hash)
     report = RunReport(run_id=run_id, totals=store.RunTotals())
@@ -66,6 +90,7 @@ def run_extraction(
         store.save_extraction(db, run_id, result, settings.model, prompt_hash)
         totals = report.totals
         totals.input_tokens += result.input_tokens
+        totals.cached_tokens += sum(call.cached_tokens or 0 for call in result.calls)
         totals.output_tokens += result.output_tokens
         source = result.article.source
         unreachable_streak[0] = unreachable_streak[0] + 1 if result.unreachable else 0
@@ -97,7 +122,17 @@ def run_extraction(
                     result = ArticleExtractionResult(article, error=f"internal error: {type(exc).__name__}: {exc}")
                 record(result)
 
-    executor = ThreadPoolExecutor(max_workers=max(concurrency, 1), thread_name_prefix="truce-model")
+    options = (strict, window_chars, relevant_only)
+    executor: ThreadPoolExecutor | WorkerPool
+    if processes > 1:
+        executor = WorkerPool(settings, options, processes, threads=max(1, concurrency // processes))
+        submit = executor.submit
+    else:
+        executor = ThreadPoolExecutor(max_workers=max(concurrency, 1), thread_name_prefix="truce-model")
+
+        def submit(item: Article) -> Future[ArticleExtractionResult]:
+            return executor.submit(extract_article, item, client, *options)
+
     status = "failed"
     try:
         for item in items:
@@ -116,7 +151,7 @@ def run_extraction(
             if endpoint_down():
                 break
             seen.add(item.id)
-            pending[executor.submit(extract_article, item, client, strict)] = item
+            pending[submit(item)] = item
             drain(block_until_below=concurrency * 2)
         if endpoint_down():  # calls not started are dropped, not recorded: a re-run tries them
             for future in [f for f in pending if f.cancel()]:
@@ -135,5 +170,14 @@ def run_extraction(
         raise
     finally:
         executor.shutdown(wait=not report.interrupted, cancel_futures=True)
-        store.finish_run(db, run_id, report.totals, report.errors, status)
+        totals = report.totals
+        report.cost = run_cost(
+            settings.model,
+            totals.input_tokens,
+            totals.cached_tokens,
+            totals.output_tokens,
+            price_in=price_in,
+            price_out=price_out,
+        )
+        store.finish_run(db, run_id, totals, report.errors, status, report.cost)
     return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from sqlite_utils import Database
 
 from extractor.errors import DatabaseError
 from extractor.storage import migrations
@@ -93,7 +94,7 @@ def db(db_path):
 def test_fresh_database_has_every_table(db):
     names = set(db.table_names())
     assert set(TABLES) <= names
-    assert {"claims_fts", "evidence_fts"} <= names
+    assert {"claims_fts", "evidence_fts", "articles_fts"} <= names
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -131,6 +132,7 @@ def test_foreign_keys_are_declared(db):
 
 def test_fts_tables_index_the_searchable_columns(db):
     assert set(db["claims_fts"].columns_dict) == {"summary", "place", "speaker"}
+    assert set(db["articles_fts"].columns_dict) == {"title", "text"}
     assert set(db["evidence_fts"].columns_dict) == {"quote"}
 
 
@@ -234,6 +236,42 @@ def test_evidence_fts_follows_inserts(db):
     )
     rows = db.execute("SELECT quote FROM evidence_fts WHERE evidence_fts MATCH 'thursday'").fetchall()
     assert rows == [("a ceasefire began Thursday night",)]
+
+
+def _search_articles(db, words: str) -> list[str]:
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM articles WHERE rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)",
+            [words],
+        )
+    ]
+
+
+def test_article_search_follows_inserts_updates_and_deletes(db):
+    _article_run_extraction(db)  # "The truce held."
+    assert _search_articles(db, "truce") == ["a" * 16]
+
+    db["articles"].update("a" * 16, {"title": "Kirkuk ceasefire", "text": "The guns fell silent."})
+    assert _search_articles(db, "kirkuk") == ["a" * 16]
+    assert _search_articles(db, "silent") == ["a" * 16]
+    assert _search_articles(db, "truce") == []
+
+    db.execute("DELETE FROM extractions")
+    db.execute("DELETE FROM articles")
+    assert _search_articles(db, "kirkuk") == []
+
+
+def test_article_search_covers_articles_stored_before_it_existed(db_path):
+    old = Database(db_path)
+    migrations.migrations.apply(old, stop_before="m009_full_text_search")
+    assert "articles_fts" not in old.table_names()
+    old["articles"].insert({"id": "b" * 16, "text": "Talks on a Hodeidah truce.", "added_at": "2020-01-01"})
+    old.close()
+
+    db = open_db(db_path)
+
+    assert _search_articles(db, "hodeidah") == ["b" * 16]
 
 
 # --- migrations -------------------------------------------------------------------

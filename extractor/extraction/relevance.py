@@ -18,6 +18,10 @@ agreements, declarations, violations, extensions, ends, denials, talks):
 
 A "price truce" or "trade truce" is not a truce between armed parties (the suite's
 conventions say so too) and does not count.
+
+The coverage audit (`report/audit.py`) reads sentences with a broader list on purpose
+("pause" and "halt" alone): it shows a person every sentence that may speak of a truce,
+where this filter decides what is worth the tokens.
 """
 
 from __future__ import annotations

@@ -322,6 +322,66 @@ def m008_article_in_requests(db: Database) -> None:
     )
 
 
+@migrations()
+def m009_full_text_search(db: Database) -> None:
+    # Search over articles (truce serve: ?_search= on the articles table). Claims and
+    # quotes have theirs since m001 (claims_fts, evidence_fts). The triggers keep the index
+    # current; enable_fts fills it from the articles already stored.
+    db["articles"].enable_fts(["title", "text"], create_triggers=True)
+
+
+@migrations()
+def m010_run_costs(db: Database) -> None:
+    # What a run cost (extractor/extraction/cost.py). The prices are those charged, in US
+    # dollars per million tokens, after any batch discount: cost_usd is
+    # ((input_tokens - cached_tokens) * price_in + cached_tokens * price_cached_in
+    #  + output_tokens * price_out) / 1e6. cost_usd is NULL when the model has no price.
+    db.executescript(
+        """
+        ALTER TABLE runs ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0;  -- of input_tokens
+        ALTER TABLE runs ADD COLUMN cost_usd REAL;
+        ALTER TABLE runs ADD COLUMN price_in REAL;
+        ALTER TABLE runs ADD COLUMN price_cached_in REAL;
+        ALTER TABLE runs ADD COLUMN price_out REAL;
+        ALTER TABLE runs ADD COLUMN price_source TEXT;   -- table | override | unknown; NULL: not priced
+        ALTER TABLE runs ADD COLUMN price_batch INTEGER; -- 1 when the batch discount applied
+        """
+    )
+
+
+@migrations()
+def m011_batch_requests(db: Database) -> None:
+    # Every request `truce batch prepare` wrote (extractor/batch/), so that `truce batch
+    # ingest` maps a result line back to its article, window, model and prompt.
+    db.executescript(
+        """
+        CREATE TABLE batch_requests (
+            custom_id TEXT PRIMARY KEY,      -- <article id>-<purpose>[-w<window>]-<12 hex of body_hash>
+            article_id TEXT NOT NULL REFERENCES articles(id),
+            purpose TEXT NOT NULL,           -- extract | reask_ungrounded
+            model TEXT NOT NULL,
+            mode TEXT NOT NULL,              -- tools | json_schema | json_object
+            max_tokens INTEGER,
+            prompt_hash TEXT NOT NULL,
+            body_hash TEXT NOT NULL,         -- sha256 of the request body as written
+            prepare_run_id INTEGER NOT NULL REFERENCES runs(id),
+            window INTEGER NOT NULL DEFAULT 0,
+            excerpt_spans TEXT,              -- JSON [[start, end], ...] of a long article's window
+            status TEXT NOT NULL,            -- prepared | answered | ingested | failed
+            result_json TEXT,                -- its result line, while the article's other windows wait
+            answer_json TEXT,                -- the answer, kept when its quotes do not all align
+            reasks_extraction_id INTEGER REFERENCES extractions(id),
+            extraction_id INTEGER REFERENCES extractions(id),
+            ingest_run_id INTEGER REFERENCES runs(id),
+            prepared_at TEXT NOT NULL,
+            ingested_at TEXT
+        );
+        CREATE INDEX idx_batch_requests_group ON batch_requests(prepare_run_id, article_id, purpose);
+        CREATE INDEX idx_batch_requests_extraction ON batch_requests(extraction_id);
+        """
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

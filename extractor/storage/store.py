@@ -26,6 +26,7 @@ from sqlite_utils import Database
 
 from extractor.entities.canonical import canonical_name
 from extractor.errors import DatabaseError, NotFoundError
+from extractor.extraction.cost import RunCost
 from extractor.extraction.extract import ArticleExtractionResult
 from extractor.extraction.model import CallRecord
 from extractor.extraction.schema import GroundedClaim, schema_cache
@@ -133,10 +134,10 @@ def _migrate(db: Database, attempts: int = 20) -> None:
 @contextmanager
 def transaction(db: Database) -> Iterator[Database]:
     """One write transaction that takes the write lock at BEGIN (IMMEDIATE), so a second
-    process waits for it instead of failing with "database is locked" halfway."""
+    process waits for it instead of failing with "database is locked" halfway. Inside
+    another one it joins it: the outer transaction commits or rolls back both."""
     if db.conn.in_transaction:
-        with transaction(db):
-            yield db
+        yield db
         return
     db.conn.execute("BEGIN IMMEDIATE")
     try:
@@ -175,6 +176,7 @@ class RunTotals:
     skipped: int = 0
     failed: int = 0
     input_tokens: int = 0
+    cached_tokens: int = 0  # of input_tokens, served from the server's prompt cache
     output_tokens: int = 0
 
 
@@ -213,17 +215,33 @@ def start_run(
     return table.last_pk
 
 
-def finish_run(db: Database, run_id: int, totals: RunTotals, errors: list[dict], status: str) -> None:
+def finish_run(
+    db: Database, run_id: int, totals: RunTotals, errors: list[dict], status: str, cost: RunCost | None = None
+) -> None:
+    """Close a run with its counts, its tokens and, when it was priced, its cost."""
+    priced = {}
+    if cost is not None:
+        prices = cost.prices
+        priced = {
+            "cost_usd": cost.usd,
+            "price_in": prices.input if prices else None,
+            "price_cached_in": prices.cached_input if prices else None,
+            "price_out": prices.output if prices else None,
+            "price_source": cost.source,
+            "price_batch": int(cost.batch),
+        }
     with transaction(db):
         db["runs"].update(
             run_id,
             {
+                **priced,
                 "finished_at": now(),
                 "status": status,
                 "articles_extracted": totals.extracted,
                 "articles_skipped": totals.skipped,
                 "articles_failed": totals.failed,
                 "input_tokens": totals.input_tokens,
+                "cached_tokens": totals.cached_tokens,
                 "output_tokens": totals.output_tokens,
                 "errors": _dumps(errors) if errors else None,
             },
@@ -354,6 +372,13 @@ def _upsert_article(db: Database, article: Article) -> None:
         f"ON CONFLICT(id) DO UPDATE SET {updates}",
         list(row.values()),
     )
+
+
+def save_article(db: Database, article: Article) -> None:
+    """Store an article without extracting it (`truce batch prepare`: the batch's
+    answers are ingested against this text)."""
+    with transaction(db):
+        _upsert_article(db, article)
 
 
 OVERRIDABLE = ("title", "publisher", "url", "published")

@@ -7,7 +7,9 @@ from __future__ import annotations
 import random
 
 import pytest
+from truce_helpers import ROOT, extract_cli, query
 
+from extractor.evals.suite import load_suite
 from extractor.extraction.extract import extract_article
 from extractor.extraction.model import CallRecord, StructuredResult
 from extractor.extraction.relevance import speaks_of_truce
@@ -163,3 +165,50 @@ def test_a_long_article_without_truce_language_is_stored_with_no_claims_and_no_c
     client = WindowClient([])
     result = extract_article(make_article(text, "long.txt"), client, window_chars=5_000)
     assert (client.requests, result.claims, result.error) == ([], [], None)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Apple traders in the valley agreed a price truce until the harvest ends.",
+        "The trade talks were put on pause until after the elections.",
+        "Traffic on the highway came to a halt after the landslide.",
+        "Everything is on pause while the snow lasts.",
+    ],
+)
+def test_words_that_name_no_truce_between_armed_parties_are_not_truce_language(sentence):
+    assert not speaks_of_truce(sentence)
+
+
+def test_the_filter_keeps_every_gold_quote_of_every_suite():
+    """Were every suite article long, the filter (truce paragraphs and their neighbours)
+    would still send every paragraph a hand-annotated claim quotes."""
+    lost = []
+    for folder in sorted((ROOT / "evals" / "suites").iterdir()):
+        for item in load_suite(folder).articles:
+            text = item.article.text
+            spans = paragraphs(text)
+            relevant = [i for i, (start, end) in enumerate(spans) if speaks_of_truce(text[start:end])]
+            kept = {spans[i + d] for i in relevant for d in (-1, 0, 1) if 0 <= i + d < len(spans)}
+            for claim_ in item.gold.claims:
+                for evidence in claim_.evidence:
+                    at = text.index(evidence.quote)
+                    touched = [s for s in spans if s[0] < at + len(evidence.quote) and at < s[1]]
+                    if not set(touched) <= kept:
+                        lost.append(f"{folder.name}/{item.article.source}: {evidence.quote[:60]}")
+    assert lost == []
+
+
+def test_the_long_dev_article_costs_far_fewer_input_tokens_and_gives_the_same_claims(reference_url, tmp_path):
+    """kashmir-01 (34,000 characters, five truce paragraphs) against the reference server:
+    in windows, against sent whole."""
+    article = ROOT / "evals" / "suites" / "dev" / "articles" / "kashmir-01.md"
+    found, tokens = {}, {}
+    for name, extra in [("whole", ["--window-chars", "100000"]), ("windows", [])]:
+        db = tmp_path / f"{name}.db"
+        result = extract_cli([article], db, reference_url, "--no-crosscheck", *extra)
+        assert result.exit_code == 0, result.output
+        found[name] = query(db, "SELECT kind, start, end FROM claims JOIN evidence ON claim_id = claims.id ORDER BY 2")
+        (tokens[name],) = [r["n"] for r in query(db, "SELECT SUM(input_tokens) AS n FROM model_calls")]
+    assert found["windows"] == found["whole"] and len(found["whole"]) >= 5
+    assert tokens["windows"] <= 0.4 * tokens["whole"], tokens

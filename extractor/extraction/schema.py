@@ -12,6 +12,7 @@ import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import GenerateJsonSchema
 
 ClaimKind = Literal[
     "request",
@@ -216,15 +217,25 @@ class TruceClaim(BaseModel):
         return value
 
 
+class NoFieldTitles(GenerateJsonSchema):
+    """pydantic titles every field after its name ("kind": {"title": "Kind", ...}): about
+    600 characters of every request that tell the model nothing the name does not."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
 class CachedSchema(BaseModel):
     """A response model whose JSON schema is worked out once: instructor asks for it on
     every call, and pydantic rebuilds it each time (several ms of CPU per call).
     instructor also derives a same-named subclass per call, with the same fields, so the
-    cache is keyed by the class's name, not the class object."""
+    cache is keyed by the class's name, not the class object. Fields carry no titles
+    (`NoFieldTitles`)."""
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        key = (cls.__module__, cls.__qualname__, args, tuple(sorted(kwargs.items())))
+        kwargs.setdefault("schema_generator", NoFieldTitles)
+        key = (cls.__module__, cls.__qualname__, args, tuple(sorted(kwargs.items(), key=lambda kv: kv[0])))
         text = _SCHEMA_CACHE.get(key)
         if text is None:
             text = _SCHEMA_CACHE[key] = json.dumps(super().model_json_schema(*args, **kwargs))

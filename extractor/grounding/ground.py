@@ -48,7 +48,7 @@ MIN_FUZZY_SCORE = 80.0
 MIN_TOKEN_COVERAGE = 0.75
 
 
-_RUNS = re.compile(r"\s+|-{2,}")
+_CHANGED = re.compile(r"\s{2,}|[^\S ]|-{2,}")  # runs that normalising changes
 
 
 @dataclass(frozen=True)
@@ -66,21 +66,18 @@ class NormalisedText:
         if len(lowered) != len(translated):  # a letter whose lower case is longer ('İ')
             return cls._char_by_char(original)
         # Runs of whitespace become one space, runs of dashes one dash; every kept
-        # character remembers its index in the original.
+        # character remembers its index in the original. Only what changes is visited: a
+        # single space between words is already what it becomes.
         parts: list[str] = []
         origin: list[int] = []
-        position = 0
-        for run in _RUNS.finditer(lowered):
+        position = len(lowered) - len(lowered.lstrip())  # leading whitespace is dropped
+        for run in _CHANGED.finditer(lowered, position):
             start = run.start()
             if start > position:
                 parts.append(lowered[position:start])
                 origin.extend(range(position, start))
-            if run.group(0)[0] == "-":
-                parts.append("-")
-                origin.append(start)
-            elif origin:  # leading whitespace is dropped
-                parts.append(" ")
-                origin.append(start)
+            parts.append("-" if run.group(0)[0] == "-" else " ")
+            origin.append(start)
             position = run.end()
         if position < len(lowered):
             parts.append(lowered[position:])

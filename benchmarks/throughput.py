@@ -6,11 +6,12 @@ the ideal is C / L articles per second. This starts `benchmarks/fake_server.py` 
 reaches at least 0.95 of the ideal, then runs `truce extract` as a user would (a new
 process, a new database, --no-crosscheck) at C = 1, 8, 32 and 64 on 2,048 distinct
 synthetic 2.6k-character articles (256 at C = 1, which would otherwise take 17
-minutes), and prints achieved / ideal with the command's peak memory and the database's
-size per article. "whole run" divides by the command's wall time (the Python start-up and imports,
-about 2 s here, included); "calls phase" by the time from the first model call to the
-last article stored. Last, the C = 64 command is run again on its database: it must make no model
-call.
+minutes), and prints achieved / ideal with the peak memory and the database's size per
+article. From C = 32 the calls run in worker processes; the peak memory is then that of
+the command and its workers together. "whole run" divides by the command's wall time
+(the Python start-up and imports, about 2 s here, included); "calls phase" by the time
+from the first model call to the last article stored. Last, the C = 64 command is run
+again on its database: it must make no model call.
 
 Run: python benchmarks/throughput.py [--latency 0.5] [--concurrency 1 8 32 64]
 """
@@ -27,6 +28,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -118,17 +120,51 @@ def server_alone(url: str, concurrency: int, latency: float, rounds: int = 16) -
     return (concurrency * rounds / elapsed) / (concurrency / latency)
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and its children (worker processes), from /proc.
+    Pages a forked worker shares with its parent count in both: an upper bound."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, AttributeError):
+            continue
+    return total
+
+
 def run_extract(folder: Path, db: Path, url: str, concurrency: int) -> tuple[float, float, str]:
-    """Wall seconds, peak MB and output of one `truce extract` process."""
+    """Wall seconds, peak MB (the command and its worker processes together, sampled
+    every 0.1 s, and never below the command's own peak) and output of one `truce extract`."""
     args = [str(folder), "--db", str(db), "--base-url", url, "--model", "fake", "--mode", "json_schema"]
     args += ["--concurrency", str(concurrency), "--silent", "--no-crosscheck", "--timeout", "60"]
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", RUNNER, "extract", *args], capture_output=True, text=True, cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, "extract", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    sampled = [0]
+
+    def sample() -> None:
+        while process.poll() is None:
+            sampled[0] = max(sampled[0], _tree_rss_kb(process.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate()
     elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"truce extract failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    peak_kb = next(int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("MAXRSS_KB"))
-    return elapsed, peak_kb / 1024, done.stderr
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"truce extract failed ({process.returncode}):\n{stdout}\n{stderr}")
+    own_kb = next(int(line.split()[1]) for line in stderr.splitlines() if line.startswith("MAXRSS_KB"))
+    return elapsed, max(own_kb, sampled[0]) / 1024, stderr
 
 
 def active_seconds(db: Path) -> float:

@@ -46,10 +46,11 @@ def _run_started(db: Path) -> bool:
         return False
 
 
-def test_ctrl_c_stops_a_run_within_seconds_and_marks_it_interrupted(tmp_path, hanging_url):
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_ctrl_c_stops_a_run_within_seconds_and_marks_it_interrupted(tmp_path, hanging_url, processes):
     db = tmp_path / "t.db"
     command = [sys.executable, "-m", "extractor", "extract", str(SEEDS), "--db", str(db), "--base-url", hanging_url,
-               "--model", "m", "--timeout", "600", "--silent"]  # fmt: skip
+               "--model", "m", "--timeout", "600", "--silent", "--processes", processes]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not _run_started(db) and time.monotonic() < deadline:
@@ -62,3 +63,37 @@ def test_ctrl_c_stops_a_run_within_seconds_and_marks_it_interrupted(tmp_path, ha
     assert "run the same command again" in process.stderr.read()
     assert process.returncode == 130
     assert [r["status"] for r in query(db, "SELECT status FROM runs")] == ["interrupted"]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def test_worker_processes_end_with_a_run_killed_by_sigkill(tmp_path, hanging_url):
+    db = tmp_path / "t.db"
+    command = [sys.executable, "-m", "extractor", "extract", str(SEEDS), "--db", str(db), "--base-url", hanging_url,
+               "--model", "m", "--timeout", "600", "--silent", "--processes", "2"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = _children(process.pid)
+    assert len(workers) == 2
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 10
+    while any(_running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [w for w in workers if _running(w)] == []
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting for its new parent to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0]
+    except (OSError, IndexError):
+        return False
+    return "zombie" not in state.lower()

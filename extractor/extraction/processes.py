@@ -8,15 +8,17 @@ pipeline hands it articles and gets `Future`s back, as from a thread pool, and s
 the results itself, on its own thread, so a run stays resumable exactly as before.
 
 A worker takes a new article only when one of its threads is free, so the work spreads
-evenly. Workers ignore Ctrl-C (the pipeline stops them) and end when the pipeline's end
-of the queue closes, so a run killed with SIGKILL leaves no process behind.
+evenly. Workers ignore Ctrl-C (the pipeline stops them), and end within a second of the
+pipeline's process, so a run killed with SIGKILL leaves no process behind.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -25,8 +27,17 @@ from extractor.extraction.model import ModelClient, ModelSettings
 from extractor.read import Article
 
 
-def _worker(settings: ModelSettings, options: tuple, threads: int, inbox: Any, outbox: Any) -> None:
+def _end_with_parent(parent: int) -> None:
+    """A worker's queues stay open while it lives, so it would not notice a parent killed
+    with SIGKILL: it checks every second instead, and ends with it."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _worker(settings: ModelSettings, options: tuple, threads: int, inbox: Any, outbox: Any, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with_parent, args=(parent,), daemon=True).start()
     client = ModelClient(settings)
     free = threading.Semaphore(threads)
 
@@ -64,7 +75,7 @@ class WorkerPool:
         self._workers = [
             context.Process(
                 target=_worker,
-                args=(settings, options, threads, self._inbox, self._outbox),
+                args=(settings, options, threads, self._inbox, self._outbox, os.getpid()),
                 daemon=True,
                 name=f"truce-worker-{n}",
             )
@@ -100,6 +111,9 @@ class WorkerPool:
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
         """Stop the workers: after the articles handed out when `wait`, at once otherwise."""
+        if not wait:  # a worker stopped halfway may hold a queue's lock: never wait on one
+            self._inbox.cancel_join_thread()
+            self._outbox.cancel_join_thread()
         for _ in self._workers:
             self._inbox.put(None)
         for worker in self._workers:
@@ -108,7 +122,7 @@ class WorkerPool:
                 worker.terminate()
                 worker.join()
         self._outbox.put(None)
-        self._reader.join()
+        self._reader.join(timeout=None if wait else 1.0)
         with self._lock:
             left = list(self._futures.values())
             self._futures.clear()

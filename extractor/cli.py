@@ -21,14 +21,13 @@ from rich.text import Text
 
 from extractor.commands.audit import audit
 from extractor.commands.batch import batch
-from extractor.commands.options import db_option, err, model_options, model_settings
+from extractor.commands.options import db_option, err, model_options, model_settings, print_crosscheck, window_options
 from extractor.commands.report import report
 from extractor.commands.serve import serve
 from extractor.crosscheck.conflicts import CONFLICT_TYPES
 from extractor.crosscheck.run import (
     DEFAULT_WINDOW_DAYS,
     ConflictFilters,
-    CrosscheckReport,
     query_conflicts,
     run_crosscheck,
 )
@@ -43,7 +42,6 @@ from extractor.evals.suite import check_suite, load_suite
 from extractor.extraction.cost import price_override
 from extractor.extraction.model import ModelClient, ModelSettings
 from extractor.extraction.schema import CLAIM_KINDS
-from extractor.extraction.windows import DEFAULT_WINDOW_CHARS
 from extractor.output import output_options, output_rows
 from extractor.pipeline import Event, RunReport, default_processes, run_extraction
 from extractor.read import DEFAULT_MAX_CHARS, Article, ReadFailure, expand_paths, read_articles
@@ -104,19 +102,6 @@ def _summary(report: RunReport, db_path: str, price_hint: bool = True) -> str:
     )
 
 
-def _print_crosscheck(report: CrosscheckReport) -> None:
-    found = ", ".join(f"{n} {t}" for t, n in sorted(report.found.items())) or "none"
-    line = (
-        f"Cross-check: {report.claims} claims, {report.candidates} candidate pairs compared; "
-        f"conflicts: {found}; {report.ambiguous} ambiguous pair(s)"
-    )
-    if report.adjudicated:
-        line += f", {report.adjudicated} sent to the model"
-    err.print(line + ".")
-    for error in report.adjudication_errors:
-        err.print(Text.assemble(("adjudication failed", "red"), f" {error}"))
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option()
@@ -131,22 +116,11 @@ def _print_crosscheck(report: CrosscheckReport) -> None:
 @click.option("--published", help="Override the publication date (YYYY-MM-DD).")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the input files.")
 @click.option("--max-chars", default=DEFAULT_MAX_CHARS, show_default=True, help="Refuse longer articles.")
-@click.option(
-    "--window-chars",
-    default=DEFAULT_WINDOW_CHARS,
-    show_default=True,
-    type=click.IntRange(1000),
-    help="Longer articles go to the model in windows of at most this many characters.",
-)
+@window_options
 @click.option(
     "--processes",
     type=click.IntRange(1, 16),
     help="Worker processes making the model calls (default 1; 2 from 32 calls in flight).",
-)
-@click.option(
-    "--no-filter",
-    is_flag=True,
-    help="Send every window of a long article, not only the passages that speak of a truce.",
 )
 @click.option("--max-tokens", type=click.IntRange(1), help="Cap on each answer's length (small local models).")
 @click.option(
@@ -251,7 +225,7 @@ def extract(
         # The whole database, not only this run's articles: a run that was interrupted
         # before its cross-check left pairs unchecked, and a re-run with nothing new to
         # extract must still end with every conflict found.
-        _print_crosscheck(run_crosscheck(db, adjudicator=client if adjudicate else None, concurrency=concurrency))
+        print_crosscheck(run_crosscheck(db, adjudicator=client if adjudicate else None, concurrency=concurrency))
     if report.totals.failed:
         sys.exit(1)
 
@@ -272,7 +246,7 @@ def crosscheck(db_path, window, adjudicate, model, base_url, api_key, mode, time
     db = store.open_db(db_path, must_exist=True)
     client = ModelClient(model_settings(model, base_url, api_key, mode, timeout, retries)) if adjudicate else None
     report = run_crosscheck(db, window, adjudicator=client, concurrency=concurrency)
-    _print_crosscheck(report)
+    print_crosscheck(report)
     if report.adjudication_errors:
         sys.exit(1)  # the rules' findings are stored; some pairs still await a verdict
 
@@ -407,7 +381,7 @@ def demo(db_path, silent) -> None:
     output_rows(query_conflicts(result.db), None, _CONFLICT_COLUMNS, title="Conflicts between them")
     if not silent:
         err.print(_summary(result.extraction, db_path, price_hint=False))
-        _print_crosscheck(result.crosscheck)
+        print_crosscheck(result.crosscheck)
         example = next(iter(query_conflicts(result.db)), None)
         err.print("Next, try:\n" + "\n".join(f"  {line}" for line in _demo_next(db_path, example)))
     if result.extraction.totals.failed:
@@ -464,7 +438,7 @@ def entities_merge(first, second, db_path) -> None:
     """Record that FIRST and SECOND (entity ids or names as written) are one entity."""
     db = store.open_db(db_path, must_exist=True)
     entities.merge(db, first, second)
-    _print_crosscheck(run_crosscheck(db))
+    print_crosscheck(run_crosscheck(db))
     err.print(f"Merged {first!r} and {second!r}; the decision is kept in entity_decisions.")
 
 
@@ -475,7 +449,7 @@ def entities_split(name, db_path) -> None:
     """Record that NAME (a name as written) is an entity of its own."""
     db = store.open_db(db_path, must_exist=True)
     entities.split(db, name)
-    _print_crosscheck(run_crosscheck(db))
+    print_crosscheck(run_crosscheck(db))
     err.print(f"Split {name!r} into an entity of its own; the decision is kept in entity_decisions.")
 
 

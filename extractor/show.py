@@ -9,7 +9,7 @@ from rich.text import Text
 CONTEXT_CHARS = 160
 
 
-def _chain(claim: dict) -> str:
+def attribution_chain(claim: dict) -> str:
     parts = []
     for link in claim["attribution"]:
         if link["role"] == "speaker":
@@ -46,7 +46,7 @@ def _in_context(text: str, evidence: dict) -> Text:
     )
 
 
-def _party(party: dict) -> str:
+def party_label(party: dict) -> str:
     """'Tatmadaw ("Myanmar Armed Forces") = entity myanmar (party)'."""
     standard = party.get("standard_name")
     named = party["name"] + (f" ({standard!r})" if standard and standard != party["name"] else "")
@@ -67,14 +67,14 @@ def claim_lines(claim: dict) -> list[str]:
         began = f"{claim['truce_began_date'] or 'unknown'} ({began!r})"
     rows = [
         ("kind", f"{claim['kind']} ({claim['factuality']})"),
-        ("parties", "; ".join(_party(p) for p in claim["parties"])),
+        ("parties", "; ".join(party_label(p) for p in claim["parties"])),
         ("place", f"{claim['place'] or 'unstated'} (scope {claim['scope']})"),
         ("date", date),
         ("truce began", began),
         ("duration", duration),
         ("conditions", "; ".join(claim["conditions"])),
         ("terms", "; ".join(f"{i}. {t}" for i, t in enumerate(claim["terms"], 1))),
-        ("attribution", _chain(claim)),
+        ("attribution", attribution_chain(claim)),
         ("grounding", claim["grounding"]),
         ("flags", "; ".join(claim["flags"])),
         ("extracted by", f"{claim['model']}, prompt {claim['prompt_hash']}"),

@@ -15,7 +15,7 @@ import httpx2
 
 from extractor.batch.jsonl import body_hash
 from extractor.errors import ModelCallError, TruceError
-from extractor.extraction.extract import _reask_problems, ground_claim
+from extractor.extraction.extract import ground_claim, reask_problems
 from extractor.extraction.model import CallRecord, ModelClient, ModelSettings, StructuredResult
 from extractor.extraction.prompts import extraction_messages, ungrounded_reask_message
 from extractor.extraction.schema import ArticleExtraction, GroundedClaim
@@ -49,7 +49,7 @@ def reask_state(article: Article, answer_json: str) -> tuple[list[GroundedClaim]
     normalised = NormalisedText.of(article.text)
     first = ArticleExtraction.model_validate_json(answer_json)
     grounded = [ground_claim(claim, article, normalised) for claim in first.claims]
-    return grounded, _reask_problems(grounded)
+    return grounded, reask_problems(grounded)
 
 
 def messages_for(

@@ -12,6 +12,7 @@ Lines already ingested are passed over, so ingesting a file again changes nothin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -31,10 +32,10 @@ from extractor.errors import ModelCallError
 from extractor.extraction.cost import RunCost, run_cost
 from extractor.extraction.extract import (
     ArticleExtractionResult,
-    _merge_reask,
-    _once_each,
-    _reask_problems,
+    apply_reask,
     ground_claim,
+    once_each,
+    reask_problems,
 )
 from extractor.extraction.model import StructuredResult
 from extractor.extraction.prompts import extraction_prompt_hash
@@ -195,7 +196,7 @@ def extract_result(
             continue
         result.calls += first.calls
         grounded = [ground_claim(claim, article, normalised) for claim in first.value.claims]
-        problems = _reask_problems(grounded)
+        problems = reask_problems(grounded)
         for problem in problems:
             grounded[problem["index"] - 1].flags.append(AWAITING_REASK)
         reask = reask or bool(problems)
@@ -203,7 +204,7 @@ def extract_result(
         found.extend(grounded)
     if result.error:
         return result, {}
-    result.claims = found if group[0].excerpt_spans is None else _once_each(found)
+    result.claims = found if group[0].excerpt_spans is None else once_each(found)
     return result, kept if reask else {}
 
 
@@ -221,17 +222,16 @@ def reask_result(
         grounded, problems = reask_state(article, first.answer_json or "{}")
         request = reasks.get(first.window)
         if request is not None and problems:
-            try:
-                second = _ask(clients(request), request, article, answers[request.custom_id], first.answer_json)
-            except ModelCallError as exc:
-                result.calls += exc.calls
-                for problem in problems:
-                    grounded[problem["index"] - 1].flags.append(f"re-ask failed: {exc}")
-            else:
-                result.calls += second.calls
-                grounded = _merge_reask(grounded, problems, second.value.claims, article, normalised)
+            grounded = apply_reask(
+                result,
+                grounded,
+                problems,
+                partial(_ask, clients(request), request, article, answers[request.custom_id], first.answer_json),
+                article,
+                normalised,
+            )
         found.extend(grounded)
-    result.claims = found if firsts and firsts[0].excerpt_spans is None else _once_each(found)
+    result.claims = found if firsts and firsts[0].excerpt_spans is None else once_each(found)
     return result
 
 

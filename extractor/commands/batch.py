@@ -11,7 +11,7 @@ from rich.text import Text
 
 from extractor.batch.ingest import IngestReport, ingest_results
 from extractor.batch.prepare import PrepareReport, prepare_batch, prepare_reask
-from extractor.commands.options import db_option, err
+from extractor.commands.options import db_option, err, print_crosscheck, window_options
 from extractor.crosscheck.run import run_crosscheck
 from extractor.extraction.model import MODES
 from extractor.extraction.windows import DEFAULT_WINDOW_CHARS
@@ -42,14 +42,7 @@ def batch() -> None:
 )
 @click.option("--max-tokens", type=click.IntRange(1), help="Cap on each answer's length.")
 @click.option("--force", is_flag=True, help="Prepare articles already extracted with this model and prompt too.")
-@click.option(
-    "--window-chars",
-    default=DEFAULT_WINDOW_CHARS,
-    show_default=True,
-    type=click.IntRange(1000),
-    help="Longer articles are asked about in windows of at most this many characters.",
-)
-@click.option("--no-filter", is_flag=True, help="Every window of a long article, not only its truce passages.")
+@window_options
 @click.option(
     "--reask",
     is_flag=True,
@@ -111,9 +104,7 @@ def ingest(results, db_path, no_crosscheck) -> None:
     report = ingest_results(db, list(results))
     _print_ingested(report, results, db_path)
     if not no_crosscheck:
-        from extractor.cli import _print_crosscheck  # the one summary every command prints; cli imports us
-
-        _print_crosscheck(run_crosscheck(db))
+        print_crosscheck(run_crosscheck(db))
     if report.totals.failed or report.problems:
         sys.exit(1)
 

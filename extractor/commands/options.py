@@ -1,4 +1,4 @@
-"""Options and the error console the `truce` commands share."""
+"""Options, the error console and the cross-check summary the `truce` commands share."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from collections.abc import Callable
 
 import click
 from rich.console import Console
+from rich.text import Text
 
+from extractor.crosscheck.run import CrosscheckReport
 from extractor.extraction.model import MODES, ModelSettings
+from extractor.extraction.windows import DEFAULT_WINDOW_CHARS
 
 DEFAULT_DB = "truce.db"
 # Messages carry untrusted text (file names, a server's error text): plain text, never markup.
@@ -24,6 +27,22 @@ def db_option(default: str = DEFAULT_DB) -> Callable:
         envvar="TRUCE_DB",
         help="SQLite database file (or set TRUCE_DB).",
     )
+
+
+def window_options(command: Callable) -> Callable:
+    """--window-chars and --no-filter: how a long article goes to the model (extraction/windows.py)."""
+    command = click.option(
+        "--no-filter",
+        is_flag=True,
+        help="Send every window of a long article, not only the passages that speak of a truce.",
+    )(command)
+    return click.option(
+        "--window-chars",
+        default=DEFAULT_WINDOW_CHARS,
+        show_default=True,
+        type=click.IntRange(1000),
+        help="Longer articles go to the model in windows of at most this many characters.",
+    )(command)
 
 
 def model_options(command: Callable) -> Callable:
@@ -59,3 +78,17 @@ def model_options(command: Callable) -> Callable:
 
 def model_settings(model, base_url, api_key, mode, timeout, retries) -> ModelSettings:
     return ModelSettings.resolve(model, base_url, api_key, mode, timeout=timeout, http_retries=retries)
+
+
+def print_crosscheck(report: CrosscheckReport) -> None:
+    """The one line every command that cross-checks prints, and adjudication errors."""
+    found = ", ".join(f"{n} {t}" for t, n in sorted(report.found.items())) or "none"
+    line = (
+        f"Cross-check: {report.claims} claims, {report.candidates} candidate pairs compared; "
+        f"conflicts: {found}; {report.ambiguous} ambiguous pair(s)"
+    )
+    if report.adjudicated:
+        line += f", {report.adjudicated} sent to the model"
+    err.print(line + ".")
+    for error in report.adjudication_errors:
+        err.print(Text.assemble(("adjudication failed", "red"), f" {error}"))

@@ -6,11 +6,12 @@ decides what to write.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from extractor.entities.canonical import canonical_name
 from extractor.errors import ModelCallError
-from extractor.extraction.model import CallRecord, ModelClient
+from extractor.extraction.model import CallRecord, ModelClient, StructuredResult
 from extractor.extraction.prompts import extraction_messages, ungrounded_reask_message
 from extractor.extraction.schema import ArticleExtraction, CanonicalParty, GroundedClaim, TruceClaim
 from extractor.extraction.windows import DEFAULT_WINDOW_CHARS, plan_windows
@@ -64,7 +65,7 @@ def ground_claim(claim: TruceClaim, article: Article, normalised: NormalisedText
     )
 
 
-def _reask_problems(grounded: list[GroundedClaim]) -> list[dict]:
+def reask_problems(grounded: list[GroundedClaim]) -> list[dict]:
     problems = []
     for index, item in enumerate(grounded, start=1):
         missing = [e.model_quote for e in item.evidence if e.alignment == "ungrounded"]
@@ -101,7 +102,7 @@ def extract_article(
         if result.error:
             return result
         found.extend(claims)
-    grounded = found if whole else _once_each(found)
+    grounded = found if whole else once_each(found)
     if strict:
         kept = [g for g in grounded if g.grounding == "grounded"]
         result.dropped_ungrounded = len(grounded) - len(kept)
@@ -128,25 +129,45 @@ def _extract_messages(
         return []
     result.calls += first.calls
     grounded = [ground_claim(c, article, normalised) for c in first.value.claims]
-    problems = _reask_problems(grounded)
+    problems = reask_problems(grounded)
     if problems:
         reask = messages + [
             {"role": "assistant", "content": first.value.model_dump_json(exclude_none=True)},
             ungrounded_reask_message(problems),
         ]
-        try:
-            second = client.structured(reask, ArticleExtraction, purpose="reask_ungrounded")
-        except ModelCallError as exc:
-            result.calls += exc.calls
-            for problem in problems:
-                grounded[problem["index"] - 1].flags.append(f"re-ask failed: {exc}")
-        else:
-            result.calls += second.calls
-            grounded = _merge_reask(grounded, problems, second.value.claims, article, normalised)
+        grounded = apply_reask(
+            result,
+            grounded,
+            problems,
+            lambda: client.structured(reask, ArticleExtraction, purpose="reask_ungrounded"),
+            article,
+            normalised,
+        )
     return grounded
 
 
-def _once_each(claims: list[GroundedClaim]) -> list[GroundedClaim]:
+def apply_reask(
+    result: ArticleExtractionResult,
+    grounded: list[GroundedClaim],
+    problems: list[dict],
+    ask: Callable[[], StructuredResult],
+    article: Article,
+    normalised: NormalisedText,
+) -> list[GroundedClaim]:
+    """The re-ask's answer merged into the claims (`merge_reask`), its calls added to
+    `result`; when it fails, the claims stay as they were, flagged with why."""
+    try:
+        second = ask()
+    except ModelCallError as exc:
+        result.calls += exc.calls
+        for problem in problems:
+            grounded[problem["index"] - 1].flags.append(f"re-ask failed: {exc}")
+        return grounded
+    result.calls += second.calls
+    return merge_reask(grounded, problems, second.value.claims, article, normalised)
+
+
+def once_each(claims: list[GroundedClaim]) -> list[GroundedClaim]:
     """Claims found in two overlapping windows, kept once: the same kind with the same
     evidence (aligned spans, or the same quotes where none aligned)."""
     kept: dict[tuple, GroundedClaim] = {}
@@ -159,7 +180,7 @@ def _once_each(claims: list[GroundedClaim]) -> list[GroundedClaim]:
     return list(kept.values())
 
 
-def _merge_reask(
+def merge_reask(
     grounded: list[GroundedClaim],
     problems: list[dict],
     answer: list[TruceClaim],

@@ -26,7 +26,7 @@ from extractor.crosscheck.run import query_conflicts
 from extractor.errors import TruceError
 from extractor.extraction.schema import CLAIM_KINDS
 from extractor.report.audit import UncoveredSentence, audit_article, select_articles
-from extractor.show import _chain, _party
+from extractor.show import attribution_chain, party_label
 from extractor.storage import store
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -209,8 +209,8 @@ def _environment() -> jinja2.Environment:
         uncovered_anchor=uncovered_anchor,
         kind_class=kind_class,
         anchor=anchor,
-        chain=_chain,
-        party=_party,
+        chain=attribution_chain,
+        party=party_label,
     )
     return env
 

@@ -7,6 +7,7 @@ one transaction per article, so a run that is interrupted can simply be run agai
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -41,8 +42,11 @@ PROCESSES_FROM = 32  # calls in flight from which the calls go to worker process
 
 
 def default_processes(concurrency: int) -> int:
-    """One process up to 31 calls in flight; from 32, two (or one per core, if fewer)."""
-    return min(2, os.cpu_count() or 1) if concurrency >= PROCESSES_FROM else 1
+    """One process up to 31 calls in flight; from 32, two (or one per core, if fewer), on
+    Linux, where worker processes are forked."""
+    if concurrency < PROCESSES_FROM or not sys.platform.startswith("linux"):
+        return 1
+    return min(2, os.cpu_count() or 1)
 
 
 @dataclass
@@ -124,8 +128,8 @@ def run_extraction(
 
     options = (strict, window_chars, relevant_only)
     executor: ThreadPoolExecutor | WorkerPool
-    if processes > 1:
-        executor = WorkerPool(settings, options, processes, threads=max(1, concurrency // processes))
+    if min(processes, concurrency) > 1:  # never more processes than calls in flight
+        executor = WorkerPool(settings, options, processes, concurrency)
         submit = executor.submit
     else:
         executor = ThreadPoolExecutor(max_workers=max(concurrency, 1), thread_name_prefix="truce-model")

@@ -3,7 +3,9 @@ the same as with threads in one process, and a failure costs one article."""
 
 from __future__ import annotations
 
-from truce_helpers import content_snapshot
+import os
+
+from truce_helpers import content_snapshot, query
 
 from extractor.extraction import processes
 from extractor.extraction.model import ModelClient, ModelSettings
@@ -47,3 +49,24 @@ def test_two_processes_from_32_calls_in_flight_and_never_more_than_the_cores(mon
     assert (default_processes(8), default_processes(31), default_processes(32), default_processes(64)) == (1, 1, 2, 2)
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     assert default_processes(64) == 1
+
+
+def test_a_worker_process_that_dies_fails_its_articles_and_the_run_ends(
+    monkeypatch, reference_url, seeds_dir, tmp_path
+):
+    real = processes.extract_article
+
+    def dies_on_seed_003(article, *args):
+        if article.id.startswith("410fb558418070a2"):
+            os._exit(3)  # as the out-of-memory killer or a crash would end it
+        return real(article, *args)
+
+    monkeypatch.setattr(processes, "extract_article", dies_on_seed_003)
+    report = extract(tmp_path / "t.db", reference_url, seeds_dir, 2)
+    assert report.totals.extracted + report.totals.failed == 5
+    assert report.totals.failed >= 1
+    assert all("exited with code 3" in e["error"] for e in report.errors)
+    failed = {
+        r["article_id"] for r in query(tmp_path / "t.db", "SELECT article_id FROM extractions WHERE status = 'failed'")
+    }
+    assert "410fb558418070a2" in failed

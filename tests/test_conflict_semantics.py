@@ -124,6 +124,9 @@ def test_denials_that_grant_a_halt_are_recognised(quote):
     [
         "There is no ceasefire and the fighting goes on in the north.",
         "The army denied it had agreed to any truce with the militia.",
+        "There is no ceasefire, but we will not stop fighting.",
+        "There is no truce; we just keep fighting quietly.",
+        "No truce exists, only a calm before a new offensive, the commander said.",
     ],
 )
 def test_denials_that_grant_nothing_are_not_read_as_granting_a_halt(quote):

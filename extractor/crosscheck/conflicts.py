@@ -141,15 +141,20 @@ SPEAKER_SIMILARITY = 90.0
 WALK_BACK_DAYS = 7  # "only offered" this soon after "agreed" contradicts it; later it may be a new offer
 
 
-# "no ceasefire, only a unilateral pause", "no truce, just a lull": the denial grants a halt.
+# "no ceasefire, only a unilateral pause", "no truce, just a lull", "merely paused": the
+# denial grants a halt in so many words. A bare "but" or "stop" grants nothing ("but we
+# will not stop fighting").
+_HALT_NOUN = r"(?:pause|lull|halt|suspension|cessation of (?:fire|shelling|operations)|respite)"
 CONCEDED_HALT = re.compile(
-    r"\b(?:only|just|merely|simply|rather|instead|but)\b[^.;]{0,40}?"
-    r"\b(?:pause|lull|halt|calm|quiet|suspension|de facto|unilateral|stopp?ed|stop)\w*",
+    rf"\b(?:only|just|merely|simply|rather|but|instead)\s+(?:an?\s+|a\s+mere\s+)"
+    rf"(?:[\w-]+\s+){{0,2}}{_HALT_NOUN}\b"
+    r"|\b(?:only|just|merely|simply)\s+(?:paused|halted|suspended)\b",
     re.I,
 )
 # Words that name a truce or a deal, as against a report of calm ("the front has been quiet").
 TRUCE_WORDS = re.compile(
-    r"\b(?:cease-?fire|truce|cessation|armistice|agreement|agreed|deal|accord|pact|signed|hudna|ceasefires)\b", re.I
+    r"\b(?:cease-?fires?|truces?|cessations?|armistices?|agreements?|agreed|deals?|accords?|pacts?|signed|hudna)\b",
+    re.I,
 )
 
 

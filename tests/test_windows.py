@@ -14,7 +14,7 @@ from extractor.extraction.extract import extract_article
 from extractor.extraction.model import CallRecord, StructuredResult
 from extractor.extraction.relevance import speaks_of_truce
 from extractor.extraction.schema import ArticleExtraction
-from extractor.extraction.windows import GAP, paragraphs, plan_windows
+from extractor.extraction.windows import GAP, paragraphs, plan_windows, relevant_paragraphs
 from extractor.read import make_article
 
 FILLER = (
@@ -188,8 +188,7 @@ def test_the_filter_keeps_every_gold_quote_of_every_suite():
         for item in load_suite(folder).articles:
             text = item.article.text
             spans = paragraphs(text)
-            relevant = [i for i, (start, end) in enumerate(spans) if speaks_of_truce(text[start:end])]
-            kept = {spans[i + d] for i in relevant for d in (-1, 0, 1) if 0 <= i + d < len(spans)}
+            kept = {spans[i] for i in relevant_paragraphs(text, spans)}
             for claim_ in item.gold.claims:
                 for evidence in claim_.evidence:
                     at = text.index(evidence.quote)
@@ -212,3 +211,23 @@ def test_the_long_dev_article_costs_far_fewer_input_tokens_and_gives_the_same_cl
         (tokens[name],) = [r["n"] for r in query(db, "SELECT SUM(input_tokens) AS n FROM model_calls")]
     assert found["windows"] == found["whole"] and len(found["whole"]) >= 5
     assert tokens["windows"] <= 0.4 * tokens["whole"], tokens
+
+
+def test_of_two_copies_of_a_claim_the_one_naming_its_speaker_stays():
+    text = long_article()
+    windows = plan_windows(text, window_chars=1_500, relevant_only=False)
+    start, end = windows[1].spans[-1]
+    shared = text[start:end]
+    anonymous, named = claim(shared, "in_effect"), claim(shared, "in_effect")
+    named["attribution"] = {"speaker": {"name": "Ayla Demir", "title": "mayor"}}
+
+    class SecondWindowNames(WindowClient):
+        def structured(self, messages, response_model, purpose):
+            self.claims = [named] if len(self.requests) == 2 else [anonymous]  # the later copy names him
+            return super().structured(messages, response_model, purpose)
+
+    result = extract_article(
+        make_article(text, "long.txt"), SecondWindowNames([]), window_chars=1_500, relevant_only=False
+    )
+    (kept,) = [c for c in result.claims if c.claim.kind == "in_effect"]
+    assert kept.claim.attribution.speaker.name == "Ayla Demir"

@@ -169,15 +169,22 @@ def apply_reask(
 
 def once_each(claims: list[GroundedClaim]) -> list[GroundedClaim]:
     """Claims found in two overlapping windows, kept once: the same kind with the same
-    evidence (aligned spans, or the same quotes where none aligned)."""
+    evidence (aligned spans, or the same quotes where none aligned). Of the copies, the
+    one with the fuller attribution stays: a window that ends on the shared paragraph
+    may lack the next one, where the speaker is named."""
     kept: dict[tuple, GroundedClaim] = {}
     for item in claims:
         spans = frozenset((e.start, e.end) for e in item.evidence if e.start is not None)
         quotes = frozenset(" ".join(e.model_quote.split()) for e in item.evidence)
         key = (item.claim.kind, spans or quotes)
-        if key not in kept:
+        if key not in kept or _attribution_detail(item) > _attribution_detail(kept[key]):
             kept[key] = item
     return list(kept.values())
+
+
+def _attribution_detail(item: GroundedClaim) -> tuple[int, int, int, int]:
+    chain = item.claim.attribution
+    return (bool(chain.speaker.name), bool(chain.speaker.description), len(chain.relays), len(item.claim.parties))
 
 
 def merge_reask(

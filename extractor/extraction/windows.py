@@ -91,18 +91,21 @@ def paragraphs(text: str, limit: int = DEFAULT_WINDOW_CHARS) -> list[tuple[int, 
     return spans
 
 
+def relevant_paragraphs(text: str, spans: list[tuple[int, int]]) -> list[int]:
+    """Indexes of the paragraphs the filter sends: those that speak of a truce, and the
+    paragraph before and after each."""
+    relevant = [i for i, (start, end) in enumerate(spans) if speaks_of_truce(text[start:end])]
+    around = range(-CONTEXT_PARAGRAPHS, CONTEXT_PARAGRAPHS + 1)
+    return sorted({i + d for i in relevant for d in around if 0 <= i + d < len(spans)})
+
+
 def plan_windows(text: str, window_chars: int = DEFAULT_WINDOW_CHARS, relevant_only: bool = True) -> list[Window]:
     """The windows to send for one article. One window holding the whole text when it fits;
     none when the filter finds no paragraph that speaks of a truce."""
     if len(text) <= window_chars:
         return [Window(((0, len(text)),))]
     spans = paragraphs(text, window_chars)
-    if relevant_only:
-        relevant = [i for i, (start, end) in enumerate(spans) if speaks_of_truce(text[start:end])]
-        around = range(-CONTEXT_PARAGRAPHS, CONTEXT_PARAGRAPHS + 1)
-        kept = sorted({i + d for i in relevant for d in around if 0 <= i + d < len(spans)})
-    else:
-        kept = list(range(len(spans)))
+    kept = relevant_paragraphs(text, spans) if relevant_only else list(range(len(spans)))
     windows: list[Window] = []
     current: list[int] = []
     for index in kept:

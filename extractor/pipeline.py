@@ -182,6 +182,7 @@ def run_extraction(
             totals.output_tokens,
             price_in=price_in,
             price_out=price_out,
+            base_url=settings.base_url,
         )
         store.finish_run(db, run_id, totals, report.errors, status, report.cost)
     return report

@@ -230,3 +230,11 @@ def test_a_negative_price_is_refused(db_path):
     args = ["extract", seed_path("001"), "--db", db_path, "--base-url", "http://127.0.0.1:9/v1", "--model", "m"]
     result = invoke([*args, "--price-in", "-1", "--price-out", "1"])
     assert result.exit_code == 2 and not db_path.exists()
+
+
+def test_the_price_table_prices_only_calls_to_openai():
+    assert run_cost("gpt-4o-mini", MILLION, 0, 0, base_url="https://api.openai.com/v1").source == "table"
+    local = run_cost("gpt-4o-mini", MILLION, 0, 0, base_url="http://127.0.0.1:8000/v1")
+    assert (local.source, local.usd) == ("unknown", None)
+    priced = run_cost("gpt-4o-mini", MILLION, 0, 0, base_url="http://127.0.0.1:8000/v1", price_in=1.0, price_out=2.0)
+    assert priced.usd == 1.0

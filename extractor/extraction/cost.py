@@ -108,15 +108,18 @@ def run_cost(
     price_in: float | None = None,
     price_out: float | None = None,
     batch: bool = False,
+    base_url: str | None = None,
 ) -> RunCost:
     """The cost of `input_tokens` prompt tokens (of which `cached_tokens` were served from
     the server's cache) and `output_tokens` answer tokens. The user's prices win over the
-    table; `batch` takes the Batch API's discount off either."""
+    table; `batch` takes the Batch API's discount off either. The table holds OpenAI's
+    prices, so it prices only calls to OpenAI: a model of the same name served at another
+    `base_url` (a proxy, a local server) has no known price."""
     prices = price_override(price_in, price_out)
     source: PriceSource = "override"
     priced_as = None
     if prices is None:
-        row = table_prices(model)
+        row = table_prices(model) if not base_url or "api.openai.com" in base_url else None
         if row is None:
             return RunCost(model=model, source="unknown", batch=batch)
         (priced_as, prices), source = row, "table"

@@ -163,8 +163,9 @@ def run_extraction(
         drain(block_until_below=1)
         status = "completed"
         if endpoint_down():
+            endpoint = store.without_credentials(settings.base_url) or "of OpenAI"
             report.stopped = (
-                f"Stopped: the model endpoint {settings.base_url or 'of OpenAI'} cannot be reached "
+                f"Stopped: the model endpoint {endpoint} cannot be reached "
                 f"({UNREACHABLE_STOP} connections in a row failed). The articles not tried are not "
                 "marked failed; run the same command again once the server is up."
             )

@@ -401,9 +401,12 @@ def test_a_key_echoed_in_a_successful_answer_is_not_stored(db_path):
     assert "[redacted]" in query(db_path, "SELECT response_json FROM model_calls")[0]["response_json"]
 
 
-def test_credentials_in_a_base_url_are_not_stored(db_path):
+@pytest.mark.parametrize(
+    "url", [f"http://user:{SECRET}@127.0.0.1:8000/v1", f"http://127.0.0.1:8000/v1?api-key={SECRET}#{SECRET}"]
+)
+def test_credentials_in_a_base_url_are_not_stored(db_path, url):
     db = store.open_db(db_path)
-    run_id = store.start_run(db, "extract", "m", f"http://user:{SECRET}@127.0.0.1:8000/v1", "json_schema", "h")
+    run_id = store.start_run(db, "extract", "m", url, "json_schema", "h")
     assert query(db_path, "SELECT base_url FROM runs WHERE id = ?", [run_id])[0]["base_url"] == (
         "http://127.0.0.1:8000/v1"
     )

@@ -32,3 +32,7 @@ def report(db_path, out, articles) -> None:
         f"{summary.quotes_marked} evidence quote(s) marked, {summary.conflicts} conflict(s), "
         f"{summary.uncovered} sentence(s) about a truce that no claim covers."
     )
+    if summary.not_audited:
+        err.print(
+            f"{summary.not_audited} article(s) not extracted yet, or whose extraction failed: shown, not audited."
+        )

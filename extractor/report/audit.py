@@ -1,10 +1,18 @@
 """Coverage audit: sentences that speak of a truce and that no stored claim's evidence covers.
 
-A recall aid, not a classifier. The article's text is split into sentences (offsets
-kept); a sentence is kept when it holds truce language (`TRUCE_LANGUAGE`) and no
+A recall aid, not a classifier. Only articles with a current successful extraction
+(an `extractions` row with status 'ok') are audited: one stored by `truce batch prepare`
+and not yet ingested, or whose extraction failed, has no claims because no model
+answered, not because the model missed them. The article's text is split into
+sentences (offsets kept); a sentence is kept when it holds truce language and no
 evidence span of any stored claim of that article overlaps it. What is left is what the
 model may have missed, or what is not a claim at all (a sports "truce", a reader
 comment): the analyst decides.
+
+Truce language is the long-article filter's (`extraction.relevance.TRUCE_LANGUAGE`:
+every sentence the filter would send to the model) or the audit's own, broader words
+(`BROADER_LANGUAGE`: "pause" and "halt" alone, "ease tensions"), so the audit never
+misses a sentence the filter thinks worth the tokens.
 
 Sentences: a line break always ends one (headlines, datelines, menu items); inside a
 line, a sentence ends at ".", "!", "?" or "…" (closing quotes and brackets included)
@@ -21,10 +29,12 @@ from dataclasses import asdict, dataclass
 from sqlite_utils import Database
 
 from extractor.errors import NotFoundError
+from extractor.extraction.relevance import TRUCE_LANGUAGE as FILTER_LANGUAGE
 
-# Truce language: the words a sentence about a truce, ceasefire, halt, pause or
-# cessation of hostilities uses. English only; README "Report and audit" lists them.
-TRUCE_LANGUAGE = re.compile(
+# The audit's own truce language, broader than the filter's on purpose: the words a
+# sentence about a truce, ceasefire, halt, pause or cessation of hostilities uses, even
+# where they may name no truce at all. English only; README "Report and audit" lists them.
+BROADER_LANGUAGE = re.compile(
     r"""\b(?:
         truces?
       | cease[\s\-\u2010\u2011]?fires?                       # ceasefire, cease-fire, cease fire
@@ -41,6 +51,7 @@ TRUCE_LANGUAGE = re.compile(
     )\b""",
     re.IGNORECASE | re.VERBOSE,
 )
+TRUCE_LANGUAGE = (FILTER_LANGUAGE, BROADER_LANGUAGE)
 
 # Words a full stop follows without ending the sentence: "Gen. Haftar", "Nov. 2", "U.S. forces".
 ABBREVIATIONS = frozenset((
@@ -104,8 +115,18 @@ def split_sentences(text: str) -> list[Sentence]:
 
 
 def truce_words(sentence: str) -> tuple[str, ...]:
-    """The truce language in a sentence, as written, each once."""
-    return tuple(dict.fromkeys(m.group(0) for m in TRUCE_LANGUAGE.finditer(sentence)))
+    """The truce language in a sentence (the filter's and the audit's own), as written,
+    in text order, each once; words inside a longer match are left out ("pause" inside
+    "humanitarian pause")."""
+    spans = {
+        (m.start(), m.end()) for pattern in TRUCE_LANGUAGE for m in pattern.finditer(sentence) if m.end() > m.start()
+    }
+    outermost = sorted(
+        (start, end)
+        for start, end in spans
+        if not any(lo <= start and end <= hi and (lo, hi) != (start, end) for lo, hi in spans)
+    )
+    return tuple(dict.fromkeys(sentence[start:end] for start, end in outermost))
 
 
 def uncovered_sentences(text: str, spans: Iterable[tuple[int, int]]) -> Iterator[tuple[Sentence, tuple[str, ...]]]:
@@ -117,16 +138,43 @@ def uncovered_sentences(text: str, spans: Iterable[tuple[int, int]]) -> Iterator
             yield sentence, words
 
 
+NOT_EXTRACTED = "not extracted yet"
+
+
 def select_articles(db: Database, prefixes: Sequence[str] = ()) -> list[dict]:
-    """The stored articles (id, title, publisher, published, source, text), all of them or
-    those whose id starts with one of `prefixes`; NotFoundError names a prefix none has."""
-    rows = list(db.query("SELECT id, title, publisher, published, url, source, text FROM articles ORDER BY source, id"))
-    if not prefixes:
-        return rows
-    for prefix in prefixes:
-        if not any(row["id"].startswith(prefix) for row in rows):
+    """The stored articles (id, title, publisher, published, url, source, text, and
+    `extraction`: None when a successful extraction is current, else why the article has
+    no claims: "not extracted yet" or "extraction failed: <error>"), all of them or those
+    whose id starts with one of `prefixes`; NotFoundError names a prefix none has."""
+    like = [prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for prefix in prefixes]
+    for prefix, pattern in zip(prefixes, like, strict=True):
+        if (
+            db.execute("SELECT 1 FROM articles WHERE id LIKE ? || '%' ESCAPE '\\' LIMIT 1", [pattern]).fetchone()
+            is None
+        ):
             raise NotFoundError(f"There is no article {prefix!r}; `truce articles` lists them.")
-    return [row for row in rows if any(row["id"].startswith(prefix) for prefix in prefixes)]
+    where = " OR ".join("a.id LIKE ? || '%' ESCAPE '\\'" for _ in like) or "1"
+    rows = db.query(
+        f"""
+        SELECT a.id, a.title, a.publisher, a.published, a.url, a.source, a.text,
+               EXISTS (SELECT 1 FROM extractions e WHERE e.article_id = a.id AND e.status = 'ok') AS extracted,
+               (SELECT COALESCE(e.error, '') FROM extractions e WHERE e.article_id = a.id AND e.status = 'failed'
+                ORDER BY e.id DESC LIMIT 1) AS failure
+        FROM articles a WHERE {where} ORDER BY a.source, a.id
+        """,
+        like,
+    )
+    articles = []
+    for row in rows:
+        extracted, failure = row.pop("extracted"), row.pop("failure")
+        if extracted:
+            row["extraction"] = None
+        elif failure is not None:
+            row["extraction"] = f"extraction failed: {failure}" if failure else "extraction failed"
+        else:
+            row["extraction"] = NOT_EXTRACTED
+        articles.append(row)
+    return articles
 
 
 def evidence_spans(db: Database, article_id: str) -> list[tuple[int, int]]:
@@ -148,10 +196,25 @@ def audit_article(article_id: str, text: str, spans: Iterable[tuple[int, int]]) 
     ]
 
 
-def audit(db: Database, articles: Sequence[str] = ()) -> list[UncoveredSentence]:
-    """Per article (all, or those whose id starts with one of `articles`), in text order,
-    the sentences about a truce that no stored claim's evidence covers."""
-    found = []
+@dataclass(frozen=True)
+class AuditResult:
+    uncovered: list[UncoveredSentence]
+    not_audited: list[dict]  # id, source, title, extraction (why it has no claims)
+
+
+def run_audit(db: Database, articles: Sequence[str] = ()) -> AuditResult:
+    """Per extracted article (all, or those whose id starts with one of `articles`), in
+    text order, the sentences about a truce that no stored claim's evidence covers; and
+    the chosen articles left out because no extraction of theirs succeeded."""
+    found, skipped = [], []
     for article in select_articles(db, articles):
-        found += audit_article(article["id"], article["text"], evidence_spans(db, article["id"]))
-    return found
+        if article["extraction"] is None:
+            found += audit_article(article["id"], article["text"], evidence_spans(db, article["id"]))
+        else:
+            skipped.append({key: article[key] for key in ("id", "source", "title", "extraction")})
+    return AuditResult(found, skipped)
+
+
+def audit(db: Database, articles: Sequence[str] = ()) -> list[UncoveredSentence]:
+    """The uncovered sentences of `run_audit`."""
+    return run_audit(db, articles).uncovered

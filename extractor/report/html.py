@@ -2,9 +2,11 @@
 
 Per article: its text with every aligned evidence quote marked (`<mark>` elements that
 carry the claim id, one colour per claim kind), the sentences about a truce that no claim
-covers (the coverage audit), and the claims beside it. Then the conflicts, both claims
-side by side, each linking to its evidence. No scripts, no network assets: the styles
-are in the page, and the page works opened from disk.
+covers (the coverage audit), and the claims beside it. An article no extraction of which
+succeeded (stored by `truce batch prepare` and not ingested yet, or failed) is labelled
+so, and left out of the audit: no model answered for it, so none missed anything. Then
+the conflicts, both claims side by side, each linking to its evidence. No scripts, no
+network assets: the styles are in the page, and the page works opened from disk.
 
 Overlapping quotes still give properly nested HTML: the text is cut at every quote's
 start and end, and each piece opens and closes the marks of all quotes covering it.
@@ -131,6 +133,7 @@ class ReportSummary:
     quotes_marked: int = 0
     conflicts: int = 0
     uncovered: int = 0
+    not_audited: int = 0  # articles not extracted yet, or whose extraction failed
 
 
 @dataclass
@@ -140,6 +143,12 @@ class ArticleView:
     pieces: list[Piece]
     uncovered: list[UncoveredSentence]
     conflicts: dict[str, list[dict]] = field(default_factory=dict)  # by claim id
+
+    @property
+    def extraction(self) -> str | None:
+        """None when a successful extraction is current, else "not extracted yet" or
+        "extraction failed: <error>"."""
+        return self.article["extraction"]
 
 
 def _quotes(claims: list[dict]) -> list[Quote]:
@@ -176,7 +185,9 @@ def collect(db: Database, articles: Sequence[str] = ()) -> tuple[list[ArticleVie
     for article in chosen:
         claims = by_article[article["id"]]
         quotes = _quotes(claims)
-        uncovered = audit_article(article["id"], article["text"], [(q.start, q.end) for q in quotes])
+        uncovered = []
+        if article["extraction"] is None:
+            uncovered = audit_article(article["id"], article["text"], [(q.start, q.end) for q in quotes])
         views.append(ArticleView(article, claims, mark_text(article["text"], quotes, uncovered), uncovered))
     on_page = {claim["id"]: claim for view in views for claim in view.claims}
     titles = {view.article["id"]: view.article["title"] or view.article["source"] for view in views}
@@ -228,6 +239,7 @@ def render_report(db: Database, articles: Sequence[str] = (), title: str | None 
         quotes_marked=sum(1 for view in views for piece in view.pieces for mark in piece.marks if mark.id),
         conflicts=len(conflicts),
         uncovered=sum(len(view.uncovered) for view in views),
+        not_audited=sum(view.extraction is not None for view in views),
     )
     present = {claim["kind"] for claim in claims}
     kinds = [kind for kind in KIND_COLOURS if kind in present] + sorted(present - set(KIND_COLOURS))

@@ -181,13 +181,13 @@ class RunTotals:
 
 
 def without_credentials(url: str | None) -> str | None:
-    """http://user:KEY@host/v1 -> http://host/v1: credentials in a URL never reach the database."""
+    """http://user:KEY@host/v1?api-key=KEY -> http://host/v1: credentials in a URL (user
+    info, a query string, a fragment) never reach the database."""
     if not url:
         return url
     parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=netloc, query="", fragment=""))
 
 
 def start_run(

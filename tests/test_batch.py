@@ -25,6 +25,7 @@ from truce_helpers import (
     seed_path,
 )
 
+from extractor.batch import ledger
 from extractor.batch.ingest import AWAITING_REASK
 from extractor.crosscheck.run import run_crosscheck
 from extractor.demo import run_demo
@@ -193,7 +194,7 @@ def test_prepare_skips_what_is_done_and_force_prepares_it_again(tmp_path, refere
     assert [r["custom_id"] for r in request_lines(out)] == [r["custom_id"] for r in first]
 
 
-def test_articles_the_results_do_not_cover_stay_to_prepare(tmp_path, reference):
+def test_articles_the_results_do_not_cover_stay_pending_and_force_prepares_them_again(tmp_path, reference):
     db, out = tmp_path / "batch.db", tmp_path / "batch.jsonl"
     assert prepare(db, out, seed_path("000"), seed_path("001"), seed_path("003")).exit_code == 0
     requests = request_lines(out)
@@ -204,8 +205,105 @@ def test_articles_the_results_do_not_cover_stay_to_prepare(tmp_path, reference):
     assert "2 request(s) of this batch, for 2 article(s), have no answer" in result.output
     assert count(db, "extractions") == 1
 
-    assert prepare(db, out, seed_path("000"), seed_path("001"), seed_path("003")).exit_code == 0
+    assert "truce batch prepare --force" in result.output
+    again = prepare(db, out, seed_path("000"), seed_path("001"), seed_path("003"))
+    assert again.exit_code == 0 and request_lines(out) == []  # their requests may still be answered
+    assert "2 whose requests for this model, mode and prompt are in a batch not yet ingested" in again.output
+    prefix = {article_id: prefix for prefix, article_id in SEED_IDS.items()}
+    unanswered = [seed_path(prefix[r["custom_id"].split("-")[0]]) for r in requests[1:]]
+    assert prepare(db, out, *unanswered, "--force").exit_code == 0
     assert [r["custom_id"] for r in request_lines(out)] == [r["custom_id"] for r in requests[1:]]
+
+
+def test_preparing_again_before_ingesting_does_not_write_the_requests_again(tmp_path, reference):
+    """The requests of a batch not yet ingested would be paid for twice; and an answer that
+    waits for its article's other windows would be dropped."""
+    db, out, again_out = tmp_path / "batch.db", tmp_path / "batch.jsonl", tmp_path / "again.jsonl"
+    long = seed_path("004")
+    assert prepare(db, out, seed_path("003"), long, "--window-chars", "2500").exit_code == 0
+    first = request_lines(out)
+    lines = answered(reference, first)
+    (window,) = [line for line in lines if line["custom_id"].startswith(f"{SEED_IDS['004']}-extract-w0-")]
+    part = ingest(db, write_lines(tmp_path / "part.jsonl", [window]))
+    assert "1 answer(s) are kept until the other windows" in part.output
+
+    again = prepare(db, again_out, seed_path("003"), long, seed_path("001"), "--window-chars", "2500")
+    assert again.exit_code == 0, again.output
+    assert [r["custom_id"].split("-")[0] for r in request_lines(again_out)] == [SEED_IDS["001"]]
+    assert (
+        "skipped 0 already extracted with this model and prompt and 2 whose requests for this model, mode and "
+        "prompt are in a batch not yet ingested (--force prepares them)" in again.output
+    )
+    other_mode = prepare(db, again_out, seed_path("003"), mode="tools")
+    assert len(request_lines(again_out)) == 1, other_mode.output  # another request: not skipped
+
+    rest = ingest(db, write_lines(tmp_path / "rest.jsonl", [line for line in lines if line != window]))
+    assert rest.exit_code == 0, rest.output
+    assert "Stored 2 article(s)" in rest.output  # the waiting window's answer was kept
+
+    assert prepare(db, again_out, seed_path("001"), "--force").exit_code == 0
+    assert [r["custom_id"].split("-")[0] for r in request_lines(again_out)] == [SEED_IDS["001"]]
+
+
+def test_an_answer_given_twice_is_stored_once(tmp_path, reference):
+    """The same results file passed twice: each article is stored once, its calls and
+    tokens counted once, and every repeated answer is named."""
+    db, out = tmp_path / "batch.db", tmp_path / "batch.jsonl"
+    assert prepare(db, out, seed_path("003"), seed_path("001")).exit_code == 0
+    requests = request_lines(out)
+    results = write_lines(tmp_path / "results.jsonl", answered(reference, requests))
+
+    result = ingest(db, results, results)
+    assert result.exit_code == 1
+    assert "Stored 2 article(s)" in result.output
+    for number, request in enumerate(requests, start=1):
+        where = f"{results}:{number}"
+        assert (
+            f"{where}: a second answer to {request['custom_id']} (the first is at {where}); not used" in result.output
+        )
+    assert count(db, "extractions") == count(db, "extractions", "status = 'ok'") == 2  # none superseded
+    assert count(db, "model_calls") == 2
+    (run,) = query(db, "SELECT * FROM runs WHERE command = 'batch ingest'")
+    (calls,) = query(db, "SELECT SUM(input_tokens) AS input, SUM(output_tokens) AS output FROM model_calls")
+    assert (run["input_tokens"], run["output_tokens"]) == (calls["input"], calls["output"])
+
+
+def test_a_window_answered_twice_leaves_its_article_stored_and_its_reask_due(tmp_path, reference):
+    db, out, reask_out = tmp_path / "batch.db", tmp_path / "batch.jsonl", tmp_path / "reask.jsonl"
+    assert prepare(db, out, seed_path("004"), "--window-chars", "2500").exit_code == 0
+    requests = request_lines(out)
+    lines = answered(reference, requests)
+    last = lines[-1] = result_line(requests[-1], 200, misquoted(reference, requests[-1]["body"]))
+    results = write_lines(tmp_path / "results.jsonl", [*lines, last])
+
+    result = ingest(db, results)
+    assert result.exit_code == 1
+    first, repeat = f"{results}:{len(lines)}", f"{results}:{len(lines) + 1}"
+    assert f"{repeat}: a second answer to {last['custom_id']} (the first is at {first}); not used" in result.output
+    assert "Stored 1 article(s)" in result.output and "kept until" not in result.output
+    assert {r["status"] for r in query(db, "SELECT status FROM batch_requests")} == {"ingested"}
+    assert "1 article(s) have claims whose quotes do not align" in result.output
+
+    assert invoke(["batch", "prepare", "--reask", "--out", reask_out, "--db", db]).exit_code == 0
+    assert [r["custom_id"].split("-")[2] for r in request_lines(reask_out)] == [f"w{len(lines) - 1}"]
+
+
+def test_a_stale_copy_of_a_request_cannot_move_it_back(tmp_path, reference):
+    """Status changes only from the state the request was read in: an answer stored
+    meanwhile (by another ingest) is never undone."""
+    db, out = tmp_path / "batch.db", tmp_path / "batch.jsonl"
+    assert prepare(db, out, seed_path("001")).exit_code == 0
+    (request,) = request_lines(out)
+    connection = store.open_db(db)
+    (stale,) = ledger.by_custom_id(connection, [request["custom_id"]]).values()
+    assert ingest(db, write_lines(tmp_path / "results.jsonl", answered(reference, [request]))).exit_code == 0
+
+    with pytest.raises(ledger.StaleRequestError):
+        ledger.save_answer(connection, stale, "{}")
+    with pytest.raises(ledger.StaleRequestError):
+        ledger.mark_done(connection, stale, ledger.FAILED, None, stale.prepare_run_id, None)
+    (row,) = query(db, "SELECT status, extraction_id, result_json FROM batch_requests")
+    assert row["status"] == "ingested" and row["extraction_id"] is not None and row["result_json"] is None
 
 
 # --- failures ---------------------------------------------------------------------------
@@ -340,6 +438,12 @@ def test_the_reask_batch_asks_and_merges_as_the_live_reask(tmp_path, reference, 
     (reask_request,) = request_lines(reask_out)
     assert "-reask_ungrounded-" in reask_request["custom_id"]
     assert reask_request["body"] == sent[1]  # the live re-ask's messages: article, first answer, the reason
+
+    again = invoke(["batch", "prepare", "--reask", "--out", tmp_path / "again.jsonl", "--db", db])
+    assert again.exit_code == 0 and request_lines(tmp_path / "again.jsonl") == []  # not paid for twice
+    assert "skipped 1 article(s) whose re-asks are in a batch not yet ingested" in again.output
+    forced = invoke(["batch", "prepare", "--reask", "--force", "--out", tmp_path / "again.jsonl", "--db", db])
+    assert forced.exit_code == 0 and request_lines(tmp_path / "again.jsonl") == [reask_request]
 
     answer_body = (
         misquoted(reference, sent[1]) if second_answer == "still misquoted" else reference_body(reference, sent[1])

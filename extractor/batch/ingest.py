@@ -6,7 +6,9 @@ records), grounding, canonical names and the store, one transaction per article.
 error line, or an answer that does not fit the schema, is a failed article, as live.
 Claims whose quotes do not align are stored flagged; `truce batch prepare --reask`
 writes their re-ask, and ingesting its answer merges it as the live re-ask does.
-Lines already ingested are passed over, so ingesting a file again changes nothing.
+Lines already ingested are passed over, so ingesting a file again changes nothing; a
+second answer to the same custom_id in the files given is named and not used (the first
+one is). Each line's request is read, and its state changed, in one transaction.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class IngestReport:
     problems: list[str] = field(default_factory=list)  # lines that could not be ingested
     reasked: int = 0  # articles whose re-ask answers were merged
     awaiting_reask: int = 0  # articles stored with quotes that do not align, not re-asked yet
-    waiting: int = 0  # answers kept until the other windows of their article are answered
+    waiting: int = 0  # answers in the files still kept until the other windows of their article are answered
     unanswered: list[BatchRequest] = field(default_factory=list)  # prepared requests the files lack
     article_ids: list[str] = field(default_factory=list)
     cost: RunCost | None = None  # at the batch discount, where the model's price is known
@@ -77,7 +79,7 @@ def ingest_results(db: Database, paths: list[Path]) -> IngestReport:
     """Store every answer in the results files (an OpenAI batch's output and error
     files, or `vllm run-batch`'s output)."""
     answered = {line.custom_id for _, line in read_results(paths) if isinstance(line, BatchResultLine)}
-    requests = ledger.by_custom_id(db, answered)
+    requests = ledger.by_custom_id(db, answered)  # for the run's record; each line's request is read again
 
     def single(values: set) -> str | None:
         return next(iter(values)) if len(values) == 1 else None
@@ -93,44 +95,27 @@ def ingest_results(db: Database, paths: list[Path]) -> IngestReport:
     report = IngestReport(run_id=run_id, totals=store.RunTotals())
     clients = _Answers()
     prompt_hash = extraction_prompt_hash()
+    first_at: dict[str, str] = {}  # custom_id: where its first answer is
     status = "failed"
     try:
         for where, line in read_results(paths):  # read again, a line at a time
             if isinstance(line, str):
                 report.problems.append(line)
                 continue
-            request = requests.get(line.custom_id)
-            problem = _unusable(db, request, line.custom_id, prompt_hash)
-            if problem:
-                report.problems.append(f"{where}: {problem}")
-                continue
-            assert request is not None
-            if request.status != ledger.PREPARED:
-                report.totals.skipped += 1  # answered before
-                continue
-            group = ledger.group_of(db, request)
-            others = [r for r in group if r.custom_id != request.custom_id]
-            if any(r.status != ledger.ANSWERED for r in others):
-                with store.transaction(db):
-                    ledger.save_answer(db, request, line.model_dump_json())
-                report.waiting += 1
-                continue
-            answers = {r.custom_id: BatchResultLine.model_validate_json(r.result_json or "") for r in others}
-            answers[request.custom_id] = line
-            article = ledger.stored_article(db, request.article_id)
-            try:
-                if request.purpose == EXTRACT:
-                    result, kept = extract_result(article, group, answers, clients)
-                else:
-                    result, kept = reask_result(db, article, group, answers, clients), {}
-            except RequestChangedError:
+            if line.custom_id in first_at:
                 report.problems.append(
-                    f"{where}: the request truce makes now for {request.custom_id} is not the one prepared "
-                    "(settings or libraries changed); prepare the article again"
+                    f"{where}: a second answer to {line.custom_id} (the first is at {first_at[line.custom_id]}); "
+                    "not used"
                 )
                 continue
-            _save(db, run_id, group, result, kept)
-            _count(report, request, result, kept)
+            first_at[line.custom_id] = where
+            try:
+                with store.transaction(db):  # the request's state is read and changed under the write lock
+                    problem = _ingest_line(db, report, line, clients, prompt_hash)
+            except ledger.StaleRequestError as exc:
+                problem = str(exc)
+            if problem:
+                report.problems.append(f"{where}: {problem}")
         status = "completed"
     except KeyboardInterrupt:
         status = "interrupted"
@@ -144,7 +129,47 @@ def ingest_results(db: Database, paths: list[Path]) -> IngestReport:
         )
         store.finish_run(db, run_id, totals, errors, status, report.cost)
     report.unanswered = ledger.unanswered(db, {r.prepare_run_id for r in requests.values()}, answered)
+    report.waiting = sum(r.status == ledger.ANSWERED for r in ledger.by_custom_id(db, answered).values())
     return report
+
+
+def _ingest_line(
+    db: Database, report: IngestReport, line: BatchResultLine, clients: _Answers, prompt_hash: str
+) -> str | None:
+    """Store one line's answer (with its article's other windows' answers, once all are
+    in), or keep it until they are; what is wrong with it, if it cannot be used. Runs in
+    a transaction: the request's state is read here, not before."""
+    request = ledger.get(db, line.custom_id)
+    problem = _unusable(db, request, line.custom_id, prompt_hash)
+    if problem:
+        return problem
+    assert request is not None
+    if request.status == ledger.ANSWERED:
+        return None  # kept before, still waiting for its article's other windows (counted in `waiting`)
+    if request.status != ledger.PREPARED:
+        report.totals.skipped += 1  # ingested before
+        return None
+    group = ledger.group_of(db, request)
+    others = [r for r in group if r.custom_id != request.custom_id]
+    if any(r.status != ledger.ANSWERED for r in others):
+        ledger.save_answer(db, request, line.model_dump_json())
+        return None
+    answers = {r.custom_id: BatchResultLine.model_validate_json(r.result_json or "") for r in others}
+    answers[request.custom_id] = line
+    article = ledger.stored_article(db, request.article_id)
+    try:
+        if request.purpose == EXTRACT:
+            result, kept = extract_result(article, group, answers, clients)
+        else:
+            result, kept = reask_result(db, article, group, answers, clients), {}
+    except RequestChangedError:
+        return (
+            f"the request truce makes now for {request.custom_id} is not the one prepared "
+            "(settings or libraries changed); prepare the article again"
+        )
+    _save(db, report.run_id, group, result, kept)
+    _count(report, request, result, kept)
+    return None
 
 
 def _unusable(db: Database, request: BatchRequest | None, custom_id: str, prompt_hash: str) -> str | None:
@@ -238,7 +263,8 @@ def reask_result(
 def _save(
     db: Database, run_id: int, group: list[BatchRequest], result: ArticleExtractionResult, kept: dict[str, str]
 ) -> None:
-    """The article's outcome and its requests' new state, in one transaction."""
+    """The article's outcome and its requests' new state, in one transaction (StaleRequestError,
+    and nothing stored, if a request is not in the state it was read in)."""
     first = group[0]
     with store.transaction(db):
         store.save_extraction(db, run_id, result, first.model, first.prompt_hash)

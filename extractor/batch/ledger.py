@@ -15,11 +15,17 @@ from dataclasses import dataclass, fields
 
 from sqlite_utils import Database
 
+from extractor.errors import TruceError
 from extractor.extraction.windows import Window
 from extractor.read import Article
 from extractor.storage import store
 
 PREPARED, ANSWERED, INGESTED, FAILED = "prepared", "answered", "ingested", "failed"
+OUTSTANDING = (PREPARED, ANSWERED)  # written to a batch file, not yet stored
+
+
+class StaleRequestError(TruceError):
+    """A request is no longer in the state it was read in (its answer was stored meanwhile)."""
 
 
 @dataclass
@@ -79,6 +85,33 @@ def by_custom_id(db: Database, custom_ids: Iterable[str]) -> dict[str, BatchRequ
     return found
 
 
+def get(db: Database, custom_id: str) -> BatchRequest | None:
+    """The request as the database holds it now."""
+    found = _select(db, "WHERE r.custom_id = ?", [custom_id])
+    return found[0] if found else None
+
+
+def outstanding_articles(db: Database, model: str, mode: str, prompt_hash: str) -> set[str]:
+    """The articles with extraction requests for this model, mode and prompt in a batch
+    file and not yet stored (prepared, or answered and waiting for their other windows)."""
+    rows = db.execute(
+        f"SELECT DISTINCT article_id FROM batch_requests WHERE purpose = 'extract' AND model = ? AND mode = ? "
+        f"AND prompt_hash = ? AND status IN ({', '.join('?' * len(OUTSTANDING))})",
+        [model, mode, prompt_hash, *OUTSTANDING],
+    ).fetchall()
+    return {article_id for (article_id,) in rows}
+
+
+def outstanding_reasks(db: Database) -> set[int]:
+    """The extractions whose re-asks are in a batch file and not yet stored."""
+    rows = db.execute(
+        f"SELECT DISTINCT reasks_extraction_id FROM batch_requests WHERE purpose != 'extract' "
+        f"AND status IN ({', '.join('?' * len(OUTSTANDING))})",
+        list(OUTSTANDING),
+    ).fetchall()
+    return {extraction_id for (extraction_id,) in rows}
+
+
 def group_of(db: Database, request: BatchRequest) -> list[BatchRequest]:
     """The requests of the same article, purpose and prepare run, in window order."""
     return _select(
@@ -89,24 +122,39 @@ def group_of(db: Database, request: BatchRequest) -> list[BatchRequest]:
 
 
 def save_answer(db: Database, request: BatchRequest, result_json: str) -> None:
-    """Keep an answer until the other windows of its article are answered."""
-    request.status, request.result_json = ANSWERED, result_json
-    db.execute(
-        "UPDATE batch_requests SET status = ?, result_json = ? WHERE custom_id = ?",
-        [ANSWERED, result_json, request.custom_id],
+    """Keep an answer until the other windows of its article are answered. Only a
+    prepared request takes one: StaleRequestError if it is not prepared any more."""
+    cursor = db.execute(
+        "UPDATE batch_requests SET status = ?, result_json = ? WHERE custom_id = ? AND status = ?",
+        [ANSWERED, result_json, request.custom_id, PREPARED],
     )
+    if cursor.rowcount != 1:
+        raise _stale(request)
+    request.status, request.result_json = ANSWERED, result_json
 
 
 def mark_done(
     db: Database, request: BatchRequest, status: str, extraction_id: int | None, run_id: int, answer_json: str | None
 ) -> None:
-    request.status, request.extraction_id, request.result_json = status, extraction_id, None
-    if request.purpose == "extract":
-        request.answer_json = answer_json
-    db.execute(
+    """Record what ingesting the request stored. Only from the state it was read in, and
+    only if that is outstanding (prepared, or answered): StaleRequestError otherwise."""
+    if request.status not in OUTSTANDING:
+        raise _stale(request)
+    answer_json = answer_json if request.purpose == "extract" else request.answer_json
+    cursor = db.execute(
         "UPDATE batch_requests SET status = ?, extraction_id = ?, ingest_run_id = ?, ingested_at = ?, "
-        "result_json = NULL, answer_json = ? WHERE custom_id = ?",
-        [status, extraction_id, run_id, store.now(), request.answer_json, request.custom_id],
+        "result_json = NULL, answer_json = ? WHERE custom_id = ? AND status = ?",
+        [status, extraction_id, run_id, store.now(), answer_json, request.custom_id, request.status],
+    )
+    if cursor.rowcount != 1:
+        raise _stale(request)
+    request.status, request.extraction_id, request.result_json = status, extraction_id, None
+    request.answer_json = answer_json
+
+
+def _stale(request: BatchRequest) -> StaleRequestError:
+    return StaleRequestError(
+        f"{request.custom_id} was stored meanwhile (by another `truce batch ingest`); this answer is not used"
     )
 
 

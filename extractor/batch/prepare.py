@@ -1,7 +1,8 @@
 """`truce batch prepare`: a batch input file with one request per article to extract
 (skipping what is done, as `truce extract` does; a long article gets one request per
 window, as live), or one re-ask per window whose ingested claims have quotes that do
-not align.
+not align. What an earlier batch file asks and is not yet ingested is not written again
+(it would be paid for twice), unless forced.
 
 The articles are stored in the database here, and each request in `batch_requests`,
 so that `truce batch ingest` needs only the results file and this database.
@@ -34,6 +35,7 @@ class PrepareReport:
     written: int = 0  # request lines
     articles: int = 0  # articles they ask about
     skipped: int = 0  # already extracted with this model and prompt
+    outstanding: int = 0  # articles whose requests are in an earlier batch file, not yet ingested
     no_truce: int = 0  # long articles with no passage about a truce: stored with no claims, no request
     failures: list[ReadFailure] = field(default_factory=list)  # unreadable inputs
     problems: list[str] = field(default_factory=list)  # re-asks that cannot be written
@@ -52,8 +54,10 @@ def prepare_batch(
     relevant_only: bool = True,
 ) -> PrepareReport:
     """Write the extraction requests of every article not yet extracted with this model
-    and prompt (every article with `force`)."""
+    and prompt, nor asked about with this model, mode and prompt in a batch not yet
+    ingested (every article with `force`)."""
     prompt_hash = extraction_prompt_hash()
+    outstanding = set() if force else ledger.outstanding_articles(db, model, mode, prompt_hash)
     run_id = store.start_run(db, "batch prepare", model, None, mode, prompt_hash)
     report = PrepareReport(run_id=run_id, models=[model])
     capture = RequestCapture(batch_settings(model, mode, max_tokens))
@@ -68,6 +72,9 @@ def prepare_batch(
                 report.skipped += 1
                 continue
             seen.add(item.id)
+            if item.id in outstanding:
+                report.outstanding += 1
+                continue
             windows = plan_windows(item.text, window_chars, relevant_only)
             if not windows:  # as live: no call, no claims
                 report.no_truce += 1
@@ -106,10 +113,12 @@ def prepare_batch(
     return report
 
 
-def prepare_reask(db: Database, out: Path, model: str | None = None) -> PrepareReport:
+def prepare_reask(db: Database, out: Path, model: str | None = None, force: bool = False) -> PrepareReport:
     """Write the re-ask of every ingested answer whose quotes did not all align, with
-    the messages a live run's re-ask sends, to the model that gave the answer."""
+    the messages a live run's re-ask sends, to the model that gave the answer; not
+    those already in a batch not yet ingested, unless `force`."""
     awaiting = [r for r in ledger.awaiting_reask(db) if model is None or r.model == model]
+    outstanding = set() if force else ledger.outstanding_reasks(db)
     models = sorted({r.model for r in awaiting})
     if len(models) > 1:
         raise BatchFileError(
@@ -124,6 +133,9 @@ def prepare_reask(db: Database, out: Path, model: str | None = None) -> PrepareR
     def lines() -> Iterator[BatchRequestLine]:
         for article_id, answers in groupby(awaiting, key=lambda r: r.article_id):
             answers = list(answers)
+            if any(first.extraction_id in outstanding for first in answers):
+                report.outstanding += 1
+                continue
             if any(first.prompt_hash != prompt_hash for first in answers):
                 report.problems.append(
                     f"article {article_id}: its answer was to another prompt ({answers[0].prompt_hash}, now "
@@ -177,7 +189,9 @@ def _write(db: Database, out: Path, lines: Iterator[BatchRequestLine], report: P
         status = "interrupted"
         raise
     finally:
-        totals = store.RunTotals(extracted=report.no_truce, skipped=report.skipped, failed=len(report.failures))
+        totals = store.RunTotals(
+            extracted=report.no_truce, skipped=report.skipped + report.outstanding, failed=len(report.failures)
+        )
         errors = [{"source": f.source, "error": f.reason} for f in report.failures]
         errors += [{"source": "re-ask", "error": problem} for problem in report.problems]
         store.finish_run(db, report.run_id, totals, errors, status)

@@ -41,7 +41,12 @@ def batch() -> None:
     help="tools (default: OpenAI function calling); json_schema (vLLM); json_object (llama-cpp-python).",
 )
 @click.option("--max-tokens", type=click.IntRange(1), help="Cap on each answer's length.")
-@click.option("--force", is_flag=True, help="Prepare articles already extracted with this model and prompt too.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Prepare articles already extracted with this model and prompt too, and those (or re-asks) "
+    "in a batch not yet ingested.",
+)
 @window_options
 @click.option(
     "--reask",
@@ -53,12 +58,12 @@ def prepare(paths, out, model, mode, max_tokens, force, window_chars, no_filter,
     """Write the batch requests for the articles not yet extracted with this model and
     prompt, and store the articles, which `truce batch ingest` reads the answers against."""
     if reask:
-        if paths or mode or max_tokens or force or no_filter or window_chars != DEFAULT_WINDOW_CHARS:
+        if paths or mode or max_tokens or no_filter or window_chars != DEFAULT_WINDOW_CHARS:
             raise click.UsageError(
                 "--reask takes no PATH and no request options: it re-asks what the database holds, "
                 "with the model and settings of the first request (--model picks one model)."
             )
-        report = prepare_reask(store.open_db(db_path, must_exist=True), out, model)
+        report = prepare_reask(store.open_db(db_path, must_exist=True), out, model, force)
     else:
         if not paths:
             raise click.UsageError("Give the articles to extract (files or folders), or --reask.")
@@ -81,13 +86,24 @@ def _print_prepared(report: PrepareReport, out: Path, db_path: str, reask: bool)
     if report.models:
         line += f" (model {', '.join(report.models)})"
     if not reask:
-        line += f"; skipped {report.skipped} already extracted with this model and prompt (--force prepares them)"
+        line += f"; skipped {report.skipped} already extracted with this model and prompt"
+        if report.outstanding:
+            line += (
+                f" and {report.outstanding} whose requests for this model, mode and prompt are in a batch "
+                "not yet ingested"
+            )
+        line += " (--force prepares them)"
+    elif report.outstanding:
+        line += (
+            f"; skipped {report.outstanding} article(s) whose re-asks are in a batch not yet ingested "
+            "(--force writes them again)"
+        )
     if report.no_truce:
         line += f"; {report.no_truce} long article(s) with no passage about a truce stored with no claims"
     err.print(line + ".")
     if report.written:
         err.print(f'Send {out} as a batch (README, "Batch"), then: truce batch ingest RESULTS.jsonl --db {db_path}')
-    elif reask:
+    elif reask and not report.outstanding:
         err.print("No claims await a re-ask.")
     if report.failures:
         sys.exit(1)
@@ -127,7 +143,8 @@ def _print_ingested(report: IngestReport, results: tuple[Path, ...], db_path: st
         articles = len({r.article_id for r in report.unanswered})
         err.print(
             f"{len(report.unanswered)} request(s) of this batch, for {articles} article(s), have no answer in "
-            f"{', '.join(map(str, results))}: those articles are not stored; truce batch prepare writes them again."
+            f"{', '.join(map(str, results))}: those articles are not stored. Ingest the file that answers them, "
+            "or write their requests again with truce batch prepare --force on those articles."
         )
     if report.awaiting_reask:
         err.print(

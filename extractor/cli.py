@@ -390,15 +390,12 @@ def demo(db_path, silent) -> None:
 
 def _demo_next(db_path: str, conflict: dict | None) -> list[str]:
     """The commands to try after the demo, on the database it wrote; `truce show` with a
-    claim that has a conflict to show. Report and serve once they are commands."""
+    claim that has a conflict to show."""
     db = shlex.quote(db_path)
     lines = [f"truce claims --db {db}", f"truce conflicts --db {db}"]
     if conflict:
         lines.append(f"truce show {conflict['claim_a']} --db {db}")
-    if "report" in cli.commands:
-        lines.append(f"truce report --db {db} --out report.html")
-    if "serve" in cli.commands:
-        lines.append(f"truce serve --db {db}")
+    lines += [f"truce report --db {db} --out report.html", f"truce audit --db {db}", f"truce serve --db {db}"]
     return lines
 
 

@@ -23,6 +23,8 @@ def serve(db_path, port, host, open_browser) -> None:
     extra: pip install 'truce[datasette]'."""
     server = make_server(db_path, host, port)
     err.print(f"Serving {db_path} at {server.url} (Ctrl-C to stop).")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"Datasette asks no password: anyone who can reach {host}:{port} can read the whole database.")
     if open_browser:
         webbrowser.open(server.url)
     server.run()

@@ -8,10 +8,11 @@ process, a new database, --no-crosscheck) at C = 1, 8, 32 and 64 on 2,048 distin
 synthetic 2.6k-character articles (256 at C = 1, which would otherwise take 17
 minutes), and prints achieved / ideal with the peak memory and the database's size per
 article. From C = 32 the calls run in worker processes; the peak memory is then that of
-the command and its workers together. "whole run" divides by the command's wall time
-(the Python start-up and imports, about 2 s here, included); "calls phase" by the time
-from the first model call to the last article stored. Last, the C = 64 command is run
-again on its database: it must make no model call.
+the command and its workers together (their PSS: shared pages counted once). "whole run"
+divides by the command's wall time (the Python start-up and imports, about 2 s here,
+included); "calls phase" by the time from the first model call to the last article
+stored. Last, the C = 64 command is run again on its database: it must make no model
+call.
 
 Run: python benchmarks/throughput.py [--latency 0.5] [--concurrency 1 8 32 64]
 """
@@ -120,15 +121,19 @@ def server_alone(url: str, concurrency: int, latency: float, rounds: int = 16) -
     return (concurrency * rounds / elapsed) / (concurrency / latency)
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and its children (worker processes), from /proc.
-    Pages a forked worker shares with its parent count in both: an upper bound."""
+def _tree_memory_kb(pid: int) -> int:
+    """Memory of a process and its children (worker processes), from /proc: the sum of
+    their proportional set sizes (PSS), so pages a forked worker shares with its parent
+    count once, split between them (RSS where PSS is not readable)."""
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+            try:
+                text = Path(f"/proc/{current}/smaps_rollup").read_text()
+                total += int(re.search(r"^Pss:\s+(\d+)", text, re.M).group(1))
+            except (OSError, AttributeError):
+                total += int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{current}/status").read_text()).group(1))
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, AttributeError):
@@ -137,8 +142,8 @@ def _tree_rss_kb(pid: int) -> int:
 
 
 def run_extract(folder: Path, db: Path, url: str, concurrency: int) -> tuple[float, float, str]:
-    """Wall seconds, peak MB (the command and its worker processes together, sampled
-    every 0.1 s, and never below the command's own peak) and output of one `truce extract`."""
+    """Wall seconds, peak MB (the command and its worker processes together: PSS sampled
+    every 0.1 s, and never below the command's own peak RSS) and output of one `truce extract`."""
     args = [str(folder), "--db", str(db), "--base-url", url, "--model", "fake", "--mode", "json_schema"]
     args += ["--concurrency", str(concurrency), "--silent", "--no-crosscheck", "--timeout", "60"]
     started = time.perf_counter()
@@ -153,7 +158,7 @@ def run_extract(folder: Path, db: Path, url: str, concurrency: int) -> tuple[flo
 
     def sample() -> None:
         while process.poll() is None:
-            sampled[0] = max(sampled[0], _tree_rss_kb(process.pid))
+            sampled[0] = max(sampled[0], _tree_memory_kb(process.pid))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -1,7 +1,8 @@
 """A run over many articles: read → skip what is done → extract (N in flight) → store.
 
-Model calls run in worker threads; every database write happens on the calling thread,
-one transaction per article, so a run that is interrupted can simply be run again.
+Model calls run in worker threads (or worker processes); every database write happens on
+the calling thread, each article whole in one transaction (the articles that finish
+together share one), so a run that is interrupted can simply be run again.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def run_extraction(
     report = RunReport(run_id=run_id, totals=store.RunTotals())
 
     def record(result: ArticleExtractionResult) -> None:
-        store.save_extraction(db, run_id, result, settings.model, prompt_hash)
+        """Count a stored result and say so: only once its transaction has committed."""
         totals = report.totals
         totals.input_tokens += result.input_tokens
         totals.cached_tokens += sum(call.cached_tokens or 0 for call in result.calls)
@@ -118,12 +119,20 @@ def run_extraction(
     def drain(block_until_below: int) -> None:
         while len(pending) >= max(block_until_below, 1):
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                article = pending.pop(future)
-                try:
-                    result = future.result()
-                except Exception as exc:  # a bug must cost one article, not the run
-                    result = ArticleExtractionResult(article, error=f"internal error: {type(exc).__name__}: {exc}")
+            # The articles finished together are stored in one transaction (one commit
+            # instead of one each, issue 9): each is whole or absent, so resume is as exact.
+            results = []
+            with store.transaction(db):
+                for future in done:
+                    article = pending.pop(future)
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # a bug must cost one article, not the run
+                        error = f"internal error: {type(exc).__name__}: {exc}"
+                        result = ArticleExtractionResult(article, error=error)
+                    store.save_extraction(db, run_id, result, settings.model, prompt_hash)
+                    results.append(result)
+            for result in results:
                 record(result)
 
     options = (strict, window_chars, relevant_only)

@@ -26,6 +26,7 @@ from typing import Any, Literal, TypeVar
 import httpx2
 import instructor
 import openai
+import orjson
 from instructor.core.exceptions import InstructorRetryException
 from instructor.core.hooks import Hooks
 from pydantic import BaseModel, ValidationError
@@ -327,7 +328,7 @@ class ModelClient:
     def _json(self, value: Any) -> str:
         """JSON text of a request or response, encoded once, with the API key replaced
         should a server echo it back."""
-        return self._scrub(json.dumps(value, ensure_ascii=False, default=_type_name))
+        return self._scrub(orjson.dumps(value, default=_type_name).decode())
 
     def structured(self, messages: list[dict[str, Any]], response_model: type[T], purpose: str) -> StructuredResult:
         """Ask for `response_model`; retry transient HTTP errors; log every attempt."""

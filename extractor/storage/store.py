@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import orjson
 from sqlite_utils import Database
 
 from extractor.entities.canonical import canonical_name
@@ -150,7 +151,9 @@ def transaction(db: Database) -> Iterator[Database]:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """JSON text as the model layer writes requests (orjson: compact, UTF-8), so that the
+    repeated parts of a request are found in it as they are."""
+    return orjson.dumps(value).decode()
 
 
 def _insert(db: Database, table: str, rows: list[dict[str, Any]] | dict[str, Any]) -> int | None:

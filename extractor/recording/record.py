@@ -12,6 +12,7 @@ Run it whenever the prompt, the schema or the seeds change.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,7 @@ from extractor.pipeline import run_extraction
 from extractor.read import read_articles
 from extractor.recording.cassettes import cassette
 from extractor.resources import project_path
+from extractor.storage import store
 from extractor.storage.store import open_db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,6 +169,10 @@ def record_smollm(base_url: str) -> None:
         settings,
         SMOLLM_SEEDS,
     )
+    meta_path = SMOLLM_CASSETTE.with_suffix(".json")  # it also lists the articles covered
+    meta = json.loads(meta_path.read_text("utf-8"))
+    meta["recorded_at"] = store.now()
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from truce_helpers import FAULT_CASSETTES, SEED_IDS, completion_body, invoke, mo
 
 from extractor.demo import reference_settings
 from extractor.errors import ModelCallError, ReplayMismatchError
-from extractor.extraction.model import ModelClient
+from extractor.extraction.model import ModelClient, ModelSettings
 from extractor.extraction.prompts import extraction_messages
 from extractor.extraction.schema import ArticleExtraction
 from extractor.pipeline import RunReport, run_extraction
@@ -520,3 +520,58 @@ def test_a_logged_request_rebuilds_exactly_with_awkward_characters_in_the_articl
     assert "@article:" in row["request_json"]
     (rebuilt,) = query(db_path, "SELECT request_json FROM model_call_requests")
     assert json.loads(rebuilt["request_json"]) == json.loads(sent[0])
+
+
+# --- what goes on the wire ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["json_schema", "tools", "json_object"])
+def test_the_request_sent_is_the_json_the_sdk_would_send(mode):
+    """The body is encoded once and posted through the SDK's `post` (issue 9): it must be
+    the same JSON, with the same headers, as the SDK's own `chat.completions.create`."""
+    import openai
+
+    sent: list[httpx2.Request] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        sent.append(request)
+        body = json.loads(request.content)
+        if body.get("tools"):
+            name = body["tools"][0]["function"]["name"]
+            message = {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": name, "arguments": '{"claims": []}'}}
+            ]}  # fmt: skip
+            answer = completion_body("")
+            answer["choices"][0]["message"] = message
+            return httpx2.Response(200, json=answer)
+        return httpx2.Response(200, json=completion_body('{"claims": []}'))
+
+    settings = ModelSettings(model="mock", base_url="http://127.0.0.1:9/v1", api_key="not-needed", mode=mode)
+    client = ModelClient(settings, http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    result = client.structured(extraction_messages(make_article(TINY, "tiny.txt")), ArticleExtraction, "extract")
+    assert result.value.claims == []
+    ours = sent[-1]
+    assert ours.headers["content-type"] == "application/json"
+    assert ours.url.path.endswith("/chat/completions")
+
+    # The same parameters through the SDK's own method, unpatched.
+    plain = openai.OpenAI(api_key="not-needed", base_url="http://127.0.0.1:9/v1",
+                          http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))  # fmt: skip
+    plain.chat.completions.create(**json.loads(ours.content))
+    theirs = sent[-1]
+    assert json.loads(ours.content) == json.loads(theirs.content)
+    for header in ("content-type", "authorization", "accept"):
+        assert ours.headers.get(header) == theirs.headers.get(header)
+
+
+def test_a_body_orjson_cannot_encode_goes_the_sdks_own_way():
+    sent: list[dict] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        sent.append(json.loads(request.content))
+        return httpx2.Response(200, json=completion_body('{"claims": []}'))
+
+    client = mock_client(handler)
+    completions = client._openai.chat.completions
+    completions.create(model="mock", messages=[{"role": "user", "content": "hi"}], metadata={"n": 1 << 70})
+    assert sent[-1]["metadata"] == {"n": 1 << 70}  # too big for orjson; the SDK encodes it

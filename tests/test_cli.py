@@ -9,6 +9,9 @@ import csv
 import io
 import json
 import re
+import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +28,7 @@ from truce_helpers import (
     seed_path,
 )
 
-from extractor.cli import cli
+from extractor.cli import COMMANDS, cli
 from extractor.recording.reference_server import serve_in_thread
 
 ISIS_CLAIMS = {f"{SEED_IDS['000']}-{n}" for n in range(1, 8)} | {f"{SEED_IDS['001']}-{n}" for n in (1, 2)}
@@ -444,13 +447,14 @@ def test_extract_server_not_running(db_path):
 def test_group_help_lists_commands():
     result = invoke(["--help"])
     assert result.exit_code == 0
-    for name in cli.commands:
-        assert name in result.output
+    assert len(COMMANDS) >= 13
+    for name in COMMANDS:
+        assert re.search(rf"^  {name} ", result.output, re.M), name
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_command_has_help(name):
-    command = cli.commands[name]
+    command = cli.get_command(click.Context(cli), name)
     assert command.help and command.help.strip()
     result = invoke([name, "--help"])
     assert result.exit_code == 0, result.output
@@ -492,11 +496,11 @@ def test_demo_twice_gives_the_same_database(tmp_path):
 
 def test_untrusted_text_is_printed_as_text_not_markup(capsys):
     # A server's error text or an article's words may look like rich markup.
-    from extractor.cli import _progress_reporter
+    from extractor.commands.extract import progress_reporter
     from extractor.output import output_rows
     from extractor.pipeline import Event
 
-    _, on_event = _progress_reporter(1, silent=True)
+    _, on_event = progress_reporter(1, silent=True)
     on_event(Event("failed", "a.txt", "HTTP 500 closing tag [/model] and a [redacted] key"))
     assert "HTTP 500 closing tag [/model] and a [redacted] key" in capsys.readouterr().err
     output_rows([{"summary": "He said [/b] and [bold]no[/bold]."}], None, {"summary": lambda r: r["summary"]})
@@ -554,13 +558,53 @@ def test_claim_ids_stay_whole_in_an_80_column_table(extracted_db, monkeypatch, c
     import rich.console
 
     from extractor import output
-    from extractor.cli import _CLAIM_COLUMNS
+    from extractor.commands.query import CLAIM_COLUMNS
     from extractor.storage import store
 
     monkeypatch.setattr(output, "Console", lambda **_: rich.console.Console(width=80, force_terminal=False))
     rows = list(store.query_claims(store.open_db(extracted_db), store.ClaimFilters()))
-    output.output_rows(rows, None, _CLAIM_COLUMNS, title="Claims")
+    output.output_rows(rows, None, CLAIM_COLUMNS, title="Claims")
     printed = capsys.readouterr().out
     assert max(len(line) for line in printed.splitlines()) <= 80
     for row in rows:
         assert row["id"] in printed
+
+
+# --- the process: what it loads, how it ends ---------------------------------------------
+
+
+def run_truce(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`truce ARGS` as a user runs it: a new process, through the console entry point."""
+    code = "import sys; from extractor.cli import main; sys.argv = ['truce', *sys.argv[1:]]; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_a_command_that_only_reads_the_database_does_not_load_the_model_sdk(extracted_db):
+    code = (
+        "import sys; from click.testing import CliRunner; from extractor.cli import cli; "
+        f"result = CliRunner().invoke(cli, ['claims', '--db', {str(extracted_db)!r}]); "
+        "print(result.exit_code, sorted({'openai', 'instructor', 'jinja2', 'datasette'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split(None, 1) == ["0", "[]\n"]
+
+
+def test_a_command_ends_with_its_output_flushed_its_exit_code_and_no_wal_file_left(extracted_db, tmp_path):
+    # The command skips the interpreter's teardown (issue 9); the database must still be
+    # closed, its write-ahead log checkpointed into the file, and nothing printed lost.
+    db = tmp_path / "copy.db"
+    with sqlite3.connect(extracted_db) as source, sqlite3.connect(db) as target:
+        source.backup(target)
+    target.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.db"]
+    first, second = (row["name"] for row in query(db, "SELECT DISTINCT name FROM parties ORDER BY name LIMIT 2"))
+    listed = run_truce("claims", "--db", str(db), "--json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == count(db, "claims")
+    merged = run_truce("entities", "merge", first, second, "--db", str(db), cwd=tmp_path)  # writes
+    assert merged.returncode == 0, merged.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.db"]  # no copy.db-wal, no -shm
+    assert count(db, "entity_decisions") == 1  # the write is in the database file itself
+    missing = run_truce("show", "no-such-claim", "--db", str(db), cwd=tmp_path)
+    assert missing.returncode == 1
+    assert "There is no claim 'no-such-claim'" in missing.stderr

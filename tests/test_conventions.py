@@ -28,8 +28,11 @@ KNOWN_LISTINGS = {"claims", "conflicts", "articles", "entities list", "eval comp
 
 
 def command_tree(group: click.Group = cli, path: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:
-    """Every command and subcommand, as ("entities list", command)."""
-    for name, command in sorted(group.commands.items()):
+    """Every command and subcommand, as ("entities list", command); the top level's are
+    loaded as `truce` loads them, when asked for."""
+    context = click.Context(group)
+    for name in sorted(group.list_commands(context)):
+        command = group.get_command(context, name)
         yield " ".join((*path, name)), command
         if isinstance(command, click.Group):
             yield from command_tree(command, (*path, name))

@@ -141,12 +141,12 @@ def test_keyboard_interrupt_then_rerun_matches_full_run(seeds_dir, tmp_path, ref
 
 
 def test_cli_reports_interrupt_as_a_message(seeds_dir, db_path, reference_url, monkeypatch):
-    import extractor.cli as cli_module
+    import extractor.commands.extract as extract_command
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_module, "run_extraction", interrupted)
+    monkeypatch.setattr(extract_command, "run_extraction", interrupted)
     result = extract_cli([seeds_dir], db_path, reference_url)
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)

@@ -13,7 +13,7 @@ from extractor.batch.ingest import IngestReport, ingest_results
 from extractor.batch.prepare import PrepareReport, prepare_batch, prepare_reask
 from extractor.commands.options import db_option, err, print_crosscheck, window_options
 from extractor.crosscheck.run import run_crosscheck
-from extractor.extraction.model import MODES
+from extractor.extraction.settings import MODES
 from extractor.extraction.windows import DEFAULT_WINDOW_CHARS
 from extractor.read import read_articles
 from extractor.storage import store

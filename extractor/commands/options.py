@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.text import Text
 
-from extractor.crosscheck.run import CrosscheckReport
-from extractor.extraction.model import MODES, ModelSettings
+if TYPE_CHECKING:
+    from extractor.crosscheck.run import CrosscheckReport
+
+from extractor.extraction.settings import MODES, ModelSettings
 from extractor.extraction.windows import DEFAULT_WINDOW_CHARS
 
 DEFAULT_DB = "truce.db"
 # Messages carry untrusted text (file names, a server's error text): plain text, never markup.
 err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+# Set when Ctrl-C stopped a run: the command then exits at once (extractor/cli.py).
+interrupted = threading.Event()
 
 
 def db_option(default: str = DEFAULT_DB) -> Callable:

@@ -18,10 +18,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from extractor.crosscheck.adjudicate import adjudicate_pairs, adjudication_prompt_hash
 from extractor.crosscheck.conflicts import (
     CONCEDED_HALT,
     TRUCE_WORDS,
@@ -35,8 +35,10 @@ from extractor.crosscheck.conflicts import (
 )
 from extractor.entities.canonical import canonical_name, normalise_name
 from extractor.entities.resolve import resolve_entities
-from extractor.extraction.model import ModelClient
 from extractor.storage import store
+
+if TYPE_CHECKING:
+    from extractor.extraction.model import ModelClient
 
 DEFAULT_WINDOW_DAYS = 30
 _PLACE_WORD = re.compile(r"\b[A-Z][\w'\u2019-]+")
@@ -294,6 +296,8 @@ def run_crosscheck(
     """Cross-check the database (or only pairs touching `only_articles`) and store what
     is found. With an `adjudicator`, ambiguous pairs are sent to that model."""
     settings = adjudicator.settings if adjudicator else None
+    if adjudicator is not None:  # loaded only here: it needs the model SDK
+        from extractor.crosscheck.adjudicate import adjudicate_pairs, adjudication_prompt_hash
     run_id = store.start_run(
         db,
         command,

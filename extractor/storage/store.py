@@ -6,6 +6,8 @@ one transaction: an interrupted run never leaves half an article.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
 import hashlib
 import json
@@ -19,8 +21,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
+from weakref import WeakSet
 
 import orjson
 from sqlite_utils import Database
@@ -28,16 +31,31 @@ from sqlite_utils import Database
 from extractor.entities.canonical import canonical_name
 from extractor.errors import DatabaseError, NotFoundError
 from extractor.extraction.cost import RunCost
-from extractor.extraction.extract import ArticleExtractionResult
-from extractor.extraction.model import CallRecord
 from extractor.extraction.schema import GroundedClaim, schema_cache
 from extractor.grounding.dates import resolve_event_date
 from extractor.read import Article
 from extractor.storage import migrations
 
+if TYPE_CHECKING:
+    from extractor.extraction.extract import ArticleExtractionResult
+    from extractor.extraction.settings import CallRecord
+
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+_OPEN: WeakSet[Database] = WeakSet()  # the databases opened here and not yet collected
+
+
+@atexit.register
+def _close_all() -> None:
+    """At exit, close the databases still open, as the interpreter's teardown would (the
+    `truce` command skips it, extractor/cli.py): the last connection to a database file
+    checkpoints its write-ahead log into it and removes the -wal file."""
+    for db in list(_OPEN):
+        with contextlib.suppress(sqlite3.Error):
+            db.conn.close()
 
 
 def open_db(path: str | Path, must_exist: bool = False) -> Database:
@@ -65,6 +83,7 @@ def open_db(path: str | Path, must_exist: bool = False) -> Database:
         _mark_dead_runs(db)
     except Exception as exc:  # locked, read-only
         raise DatabaseError(f"Cannot use {path} as a truce database: {exc}.") from None
+    _OPEN.add(db)
     return db
 
 

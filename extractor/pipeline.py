@@ -136,15 +136,18 @@ def run_extraction(
                 record(result)
 
     options = (strict, window_chars, relevant_only)
-    executor: ThreadPoolExecutor | WorkerPool
-    if min(processes, concurrency) > 1:  # never more processes than calls in flight
-        executor = WorkerPool(settings, options, processes, concurrency)
-        submit = executor.submit
-    else:
-        executor = ThreadPoolExecutor(max_workers=max(concurrency, 1), thread_name_prefix="truce-model")
+    executors: list[ThreadPoolExecutor | WorkerPool] = []  # made for the first article to extract
 
-        def submit(item: Article) -> Future[ArticleExtractionResult]:
-            return executor.submit(extract_article, item, client, *options)
+    def submit(item: Article) -> Future[ArticleExtractionResult]:
+        if not executors:
+            if min(processes, concurrency) > 1:  # never more processes than calls in flight
+                executors.append(WorkerPool(settings, options, processes, concurrency))
+            else:
+                executors.append(ThreadPoolExecutor(max_workers=max(concurrency, 1), thread_name_prefix="truce-model"))
+        executor = executors[0]
+        if isinstance(executor, WorkerPool):
+            return executor.submit(item)
+        return executor.submit(extract_article, item, client, *options)
 
     status = "failed"
     try:
@@ -183,7 +186,8 @@ def run_extraction(
         report.interrupted, status = True, "interrupted"
         raise
     finally:
-        executor.shutdown(wait=not report.interrupted, cancel_futures=True)
+        for executor in executors:
+            executor.shutdown(wait=not report.interrupted, cancel_futures=True)
         totals = report.totals
         report.cost = run_cost(
             settings.model,

@@ -30,6 +30,22 @@ def test_worker_processes_store_what_one_process_stores(reference_url, seeds_dir
     assert (again.totals.extracted, again.totals.skipped) == (0, 5)
 
 
+def test_a_run_with_nothing_left_to_extract_starts_no_worker_and_no_model_client(
+    monkeypatch, reference_url, seeds_dir, tmp_path
+):
+    extract(tmp_path / "t.db", reference_url, seeds_dir, 2)
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started for articles that are all extracted")
+
+    monkeypatch.setattr("extractor.pipeline.WorkerPool", no_pool)
+    db = store.open_db(tmp_path / "t.db")
+    client = ModelClient(ModelSettings(model="reference", base_url=reference_url, api_key="x", mode="json_schema"))
+    again = run_extraction(db, read_articles([seeds_dir]), client, concurrency=4, processes=2)
+    assert (again.totals.extracted, again.totals.skipped) == (0, 5)
+    assert client._made is None  # the SDK's client was never made
+
+
 def test_an_unexpected_error_in_a_worker_costs_one_article(monkeypatch, reference_url, seeds_dir, tmp_path):
     real = processes.extract_article
 

@@ -572,6 +572,6 @@ def test_a_body_orjson_cannot_encode_goes_the_sdks_own_way():
         return httpx2.Response(200, json=completion_body('{"claims": []}'))
 
     client = mock_client(handler)
-    completions = client._openai.chat.completions
+    completions = client._clients()[0].chat.completions
     completions.create(model="mock", messages=[{"role": "user", "content": "hi"}], metadata={"n": 1 << 70})
     assert sent[-1]["metadata"] == {"n": 1 << 70}  # too big for orjson; the SDK encodes it

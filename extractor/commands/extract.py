@@ -45,7 +45,12 @@ def progress_reporter(total: int, silent: bool) -> tuple[Progress | None, Callab
     task = progress.add_task("extracting", total=total) if progress else None
 
     def on_event(event: Event) -> None:
+        # The bar (and its refresh thread) starts with the first event, after the pipeline
+        # has forked its worker processes: a fork copies no thread, but would copy a lock
+        # that thread held.
         if progress is not None and task is not None:
+            if not progress.live.is_started:
+                progress.start()
             progress.advance(task)
         if event.kind in ("failed", "read_failed"):
             err.print(Text.assemble(("failed", "red"), f" {event.source}: {event.detail}"))
@@ -155,8 +160,6 @@ def extract(
     client = ModelClient(settings)
     progress, on_event = progress_reporter(sum(1 for _ in expand_paths(list(paths))), silent)
     try:
-        if progress:
-            progress.start()
         overridden = tuple(name for name, value in overrides.items() if value is not None)
         report = run_extraction(
             db,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -241,6 +242,22 @@ class ModelClient:
     ):
         self.settings = settings
         self._sleep = sleep
+        self._http_client = http_client
+        self._made: tuple[openai.OpenAI, Any] | None = None
+        self._making = threading.Lock()
+
+    def _clients(self) -> tuple[openai.OpenAI, Any]:
+        """The SDK's client and instructor's, made on first use (thread-safe): a run whose
+        articles are all extracted already, or whose calls go to worker processes, never
+        needs them here, and making them loads the SDK's resources (about half a second)."""
+        if self._made is None:
+            with self._making:
+                if self._made is None:
+                    self._made = self._make_clients()
+        return self._made
+
+    def _make_clients(self) -> tuple[openai.OpenAI, Any]:
+        settings, http_client = self.settings, self._http_client
         if http_client is None:
             # The SDK's own connection limits (a bare transport keeps only 20 idle
             # connections, so at 64 calls in flight it would keep opening new ones).
@@ -248,15 +265,15 @@ class ModelClient:
             http_client = openai.DefaultHttpxClient(
                 transport=DeadlineTransport(settings.timeout, inner), timeout=settings.timeout
             )
-        self._openai = openai.OpenAI(
+        client = openai.OpenAI(
             api_key=settings.api_key,
             base_url=settings.base_url,
             timeout=settings.timeout,
             max_retries=0,  # tenacity below owns retries, so Retry-After is honoured once
             http_client=http_client,
         )
-        _send_as_is(self._openai)
-        self._instructor = instructor.from_openai(self._openai, mode=_INSTRUCTOR_MODES[settings.mode])
+        _send_as_is(client)
+        return client, instructor.from_openai(client, mode=_INSTRUCTOR_MODES[settings.mode])
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -368,7 +385,7 @@ class ModelClient:
         if self.settings.mode == "json_object":
             schema = response_model.model_json_schema()
             kwargs["extra_body"] = {"response_format": {"type": "json_object", "schema": schema}}
-        return self._instructor.chat.completions.create(
+        return self._clients()[1].chat.completions.create(
             model=self.settings.model,
             messages=messages,
             response_model=_prepared(response_model),

@@ -141,6 +141,7 @@ def run_extraction(
     def submit(item: Article) -> Future[ArticleExtractionResult]:
         if not executors:
             if min(processes, concurrency) > 1:  # never more processes than calls in flight
+                client.prepare()  # the workers fork with the SDK's modules loaded, not each loading them
                 executors.append(WorkerPool(settings, options, processes, concurrency))
             else:
                 executors.append(ThreadPoolExecutor(max_workers=max(concurrency, 1), thread_name_prefix="truce-model"))

@@ -256,6 +256,10 @@ class ModelClient:
                     self._made = self._make_clients()
         return self._made
 
+    def prepare(self) -> None:
+        """Make the clients now (before forking worker processes, which then share them)."""
+        self._clients()
+
     def _make_clients(self) -> tuple[openai.OpenAI, Any]:
         settings, http_client = self.settings, self._http_client
         if http_client is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import GenerateJsonSchema
 
@@ -239,7 +240,7 @@ class CachedSchema(BaseModel):
         text = _SCHEMA_CACHE.get(key)
         if text is None:
             text = _SCHEMA_CACHE[key] = json.dumps(super().model_json_schema(*args, **kwargs))
-        return json.loads(text)  # a fresh copy: callers may change it
+        return orjson.loads(text)  # a fresh copy (callers may change it), decoded fast
 
 
 _SCHEMA_CACHE: dict[tuple, str] = {}

@@ -10,9 +10,10 @@ minutes), and prints achieved / ideal with the peak memory and the database's si
 article. From C = 32 the calls run in worker processes; the peak memory is then that of
 the command and its workers together (their PSS: shared pages counted once). "whole run"
 divides by the command's wall time (the Python start-up and imports, about 2 s here,
-included); "calls phase" by the time from the first model call to the last article
-stored. Last, the C = 64 command is run again on its database: it must make no model
-call.
+included); "calls phase" by the time from the first model call's start to the
+command's end (its exit included: the database stores the end of each article only to
+the second). Last, the C = 64 command is run again on its database: it must make no
+model call.
 
 Run: python benchmarks/throughput.py [--latency 0.5] [--concurrency 1 8 32 64]
 """
@@ -141,9 +142,10 @@ def _tree_memory_kb(pid: int) -> int:
     return total
 
 
-def run_extract(folder: Path, db: Path, url: str, concurrency: int) -> tuple[float, float, str]:
+def run_extract(folder: Path, db: Path, url: str, concurrency: int) -> tuple[float, float, float]:
     """Wall seconds, peak MB (the command and its worker processes together: PSS sampled
-    every 0.1 s, and never below the command's own peak RSS) and output of one `truce extract`."""
+    every 0.1 s, and never below the command's own peak RSS) of one `truce extract`, and
+    the wall-clock time (time.time()) it ended at."""
     args = [str(folder), "--db", str(db), "--base-url", url, "--model", "fake", "--mode", "json_schema"]
     args += ["--concurrency", str(concurrency), "--silent", "--no-crosscheck", "--timeout", "60"]
     started = time.perf_counter()
@@ -164,21 +166,19 @@ def run_extract(folder: Path, db: Path, url: str, concurrency: int) -> tuple[flo
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     stdout, stderr = process.communicate()
-    elapsed = time.perf_counter() - started
+    elapsed, ended = time.perf_counter() - started, time.time()
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"truce extract failed ({process.returncode}):\n{stdout}\n{stderr}")
     own_kb = next(int(line.split()[1]) for line in stderr.splitlines() if line.startswith("MAXRSS_KB"))
-    return elapsed, max(own_kb, sampled[0]) / 1024, stderr
+    return elapsed, max(own_kb, sampled[0]) / 1024, ended
 
 
-def active_seconds(db: Path) -> float:
-    """From the first model call's start to the last article stored."""
+def calls_phase_seconds(db: Path, ended: float) -> float:
+    """From the first model call's start (stored to the millisecond) to the command's end."""
     with sqlite3.connect(db) as connection:
-        first, last = connection.execute(
-            "SELECT (SELECT MIN(started_at) FROM model_calls), (SELECT MAX(finished_at) FROM extractions)"
-        ).fetchone()
-    return (datetime.fromisoformat(last) - datetime.fromisoformat(first)).total_seconds()
+        (first,) = connection.execute("SELECT MIN(started_at) FROM model_calls").fetchone()
+    return ended - datetime.fromisoformat(first).timestamp()
 
 
 def model_calls(db: Path) -> int:
@@ -208,10 +208,10 @@ def main() -> None:
                 if not folder.exists():
                     write_corpus(folder, count)
                 db = Path(tmp) / f"c{concurrency}.db"
-                elapsed, peak, _ = run_extract(folder, db, url, concurrency)
+                elapsed, peak, ended = run_extract(folder, db, url, concurrency)
                 ideal = concurrency / args.latency
                 whole = count / elapsed / ideal
-                calls_phase = count / active_seconds(db) / ideal
+                calls_phase = count / calls_phase_seconds(db, ended) / ideal
                 per_article = sum(p.stat().st_size for p in Path(tmp).glob(f"c{concurrency}.db*")) / 1024 / count
                 print(
                     f"{concurrency:>3} {count:>8} {elapsed:>8.1f} {ideal:>8.1f} {whole:>10.2f} {calls_phase:>12.2f} "

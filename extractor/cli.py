@@ -8,6 +8,7 @@ suites or Datasette.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import importlib
 import os
@@ -70,18 +71,21 @@ def cli() -> None:
 def _exit_at_once(code: int) -> None:
     """End the process without the interpreter's teardown, which with the openai SDK's
     thousands of classes loaded takes about a second (issue 9). Only when no other thread
-    is left to finish its work. The collector runs first: a database connection is freed
-    only by it (sqlite3's statement cache refers back to its connection), and freeing it
-    closes it, which checkpoints the write-ahead log into the database file. Then the exit
+    is left to finish its work. The collector runs first, over everything: a database
+    connection is freed only by it (sqlite3's statement cache refers back to its
+    connection), and freeing it closes it, which checkpoints the write-ahead log into the
+    database file. Then the exit
     handlers run as usual (they close the databases still open), the output is flushed,
     and the process exits."""
     others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
     if others:
         return
+    gc.unfreeze()  # a worker pool froze what existed when it forked: connections too
     gc.collect()
     atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (truce claims | head)
+            stream.flush()
     os._exit(code)
 
 

@@ -4,6 +4,8 @@ the same as with threads in one process, and a failure costs one article."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from truce_helpers import content_snapshot, query
 
@@ -86,3 +88,18 @@ def test_a_worker_process_that_dies_fails_its_articles_and_the_run_ends(
         r["article_id"] for r in query(tmp_path / "t.db", "SELECT article_id FROM extractions WHERE status = 'failed'")
     }
     assert "410fb558418070a2" in failed
+
+
+def test_a_command_with_worker_processes_ends_with_its_database_closed(reference_url, seeds_dir, tmp_path):
+    # The command exits without the interpreter's teardown, and the worker pool froze the
+    # objects (the database connection among them) out of the collector's reach: the
+    # connection must still be closed, its write-ahead log checkpointed into the file.
+    db = tmp_path / "t.db"
+    code = "import sys; from extractor.cli import main; sys.argv = ['truce', *sys.argv[1:]]; main()"
+    args = ["extract", str(seeds_dir), "--db", str(db), "--base-url", reference_url, "--model", "reference"]
+    args += ["--mode", "json_schema", "--concurrency", "32", "--processes", "2", "--no-crosscheck"]
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Extracted 5 article(s)" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.db"]
+    assert query(db, "SELECT COUNT(*) AS n FROM extractions WHERE status = 'ok'")[0]["n"] == 5

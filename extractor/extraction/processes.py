@@ -17,6 +17,7 @@ to threads (`pipeline.default_processes`).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -94,6 +95,9 @@ class WorkerPool:
             )
             for n, inbox in enumerate(self._inboxes)
         ]
+        # Python's advice for fork without exec: freeze what exists now, so the workers'
+        # collector never walks (or writes to) the pages they share with this process.
+        gc.freeze()
         for worker in self._workers:
             worker.start()
         self._reader = threading.Thread(target=self._read, name="truce-results", daemon=True)

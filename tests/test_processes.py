@@ -62,9 +62,11 @@ def test_an_unexpected_error_in_a_worker_costs_one_article(monkeypatch, referenc
     assert report.errors[0]["error"] == "internal error: RuntimeError: boom"
 
 
-def test_two_processes_from_32_calls_in_flight_and_never_more_than_the_cores(monkeypatch):
+def test_a_worker_process_per_16_calls_in_flight_from_32_and_at_most_two_per_core(monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 8)
-    assert (default_processes(8), default_processes(31), default_processes(32), default_processes(64)) == (1, 1, 2, 2)
+    assert [default_processes(c) for c in (8, 31, 32, 48, 64)] == [1, 1, 2, 3, 4]
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert [default_processes(c) for c in (32, 64)] == [2, 4]
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     assert default_processes(64) == 1
 

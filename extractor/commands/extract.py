@@ -88,7 +88,7 @@ def run_summary(report: RunReport, db_path: str, price_hint: bool = True) -> str
 @click.option(
     "--processes",
     type=click.IntRange(1, 16),
-    help="Worker processes making the model calls (default 1; 2 from 32 calls in flight).",
+    help="Worker processes making the model calls (default 1; from 32 calls in flight, one per 16).",
 )
 @click.option("--max-tokens", type=click.IntRange(1), help="Cap on each answer's length (small local models).")
 @click.option(

@@ -10,11 +10,11 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-if TYPE_CHECKING:
-    from extractor.crosscheck.run import CrosscheckReport
-
 from extractor.extraction.settings import MODES, ModelSettings
 from extractor.extraction.windows import DEFAULT_WINDOW_CHARS
+
+if TYPE_CHECKING:
+    from extractor.crosscheck.run import CrosscheckReport
 
 DEFAULT_DB = "truce.db"
 # Messages carry untrusted text (file names, a server's error text): plain text, never markup.

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import functools
 import logging
@@ -28,6 +29,7 @@ import openai
 import orjson
 from instructor.core.exceptions import InstructorRetryException
 from instructor.core.hooks import Hooks
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
@@ -203,26 +205,25 @@ _REQUEST_OPTIONS = {"extra_headers": "headers", "extra_query": "params", "timeou
 def _send_as_is(client: openai.OpenAI) -> None:
     """The SDK's `chat.completions.create` walks every parameter through its TypedDict
     transform (each message tried against every message type of a union, the JSON schema
-    node by node), copies the body and encodes it with the standard library: about a
-    third of a call's CPU (issue 9) for parameters that are plain JSON already. So the
-    body is encoded once, with orjson, and posted through the SDK's public `post` (its way
-    to any endpoint), which keeps its headers, errors, timeouts and response parsing. The
-    JSON sent is the same; a body orjson cannot encode, or a streamed call, takes the
+    node by node; a sixth of a call's CPU in cProfile, issue 9), copies the body and
+    encodes it with the standard library, for parameters that are plain JSON already. So
+    the body is encoded once, with orjson, and posted through the SDK's public `post` (its
+    way to any endpoint), which keeps its headers, errors, timeouts and response parsing.
+    The JSON sent is the same. A streamed call, or a body orjson cannot encode, goes the
     SDK's own way."""
     completions = client.chat.completions
     create = completions.create
-    from openai.types.chat import ChatCompletion
 
     @functools.wraps(create)
     def create_as_is(**kwargs: Any) -> Any:
         options = {_REQUEST_OPTIONS[key]: kwargs.pop(key) for key in list(kwargs) if key in _REQUEST_OPTIONS}
         extra_body = kwargs.pop("extra_body", None) or {}
         body = {key: value for key, value in kwargs.items() if not isinstance(value, (openai.NotGiven, openai.Omit))}
-        try:
-            if body.get("stream"):
-                raise TypeError("streamed")
-            content = orjson.dumps({**body, **extra_body})
-        except TypeError:
+        content = None
+        if not body.get("stream"):
+            with contextlib.suppress(TypeError):  # orjson.JSONEncodeError is a TypeError
+                content = orjson.dumps({**body, **extra_body})
+        if content is None:
             back = {key: options[name] for key, name in _REQUEST_OPTIONS.items() if name in options}
             return create(**kwargs, **back, extra_body=extra_body or None)
         options = {key: value for key, value in options.items() if not isinstance(value, openai.NotGiven)}
@@ -248,8 +249,8 @@ class ModelClient:
 
     def _clients(self) -> tuple[openai.OpenAI, Any]:
         """The SDK's client and instructor's, made on first use (thread-safe): a run whose
-        articles are all extracted already, or whose calls go to worker processes, never
-        needs them here, and making them loads the SDK's resources (about half a second)."""
+        articles are all extracted already never needs them, and making them loads the
+        SDK's resources (about half a second)."""
         if self._made is None:
             with self._making:
                 if self._made is None:

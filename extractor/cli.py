@@ -50,9 +50,10 @@ class TruceGroup(click.Group):
             return None
         module, name = target.split(":")
         command = getattr(importlib.import_module(module), name)
-        # What the imports made lives as long as the process: the collector need not walk
-        # it again (and a forked worker process shares those pages instead of copying them).
-        gc.freeze()
+        if _as_a_command.is_set():
+            # What the imports made lives as long as the process: the collector need not
+            # walk it again (and a forked worker shares those pages instead of copying them).
+            gc.freeze()
         return command
 
     def invoke(self, ctx: click.Context):
@@ -80,16 +81,26 @@ def _exit_at_once(code: int) -> None:
     others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
     if others:
         return
-    gc.unfreeze()  # a worker pool froze what existed when it forked: connections too
+    gc.unfreeze()  # what was frozen (connections too) must be collected now
     gc.collect()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe (truce claims | head)
+        try:
             stream.flush()
+        except BrokenPipeError:  # truce claims | head: the reader has all it wanted
+            pass
+        except (OSError, ValueError) as exc:  # a full disk: the output is incomplete
+            with contextlib.suppress(OSError):
+                os.write(2, f"truce: the output could not be written: {exc}\n".encode())
+            code = code or 120  # as Python itself exits when its last flush fails
     os._exit(code)
 
 
+_as_a_command = threading.Event()  # set by main(): the process is `truce`, not a caller's
+
+
 def main() -> None:
+    _as_a_command.set()
     try:
         cli(prog_name="truce")
     except SystemExit as exc:

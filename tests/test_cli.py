@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -576,7 +577,10 @@ def test_claim_ids_stay_whole_in_an_80_column_table(extracted_db, monkeypatch, c
 def run_truce(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """`truce ARGS` as a user runs it: a new process, through the console entry point."""
     code = "import sys; from extractor.cli import main; sys.argv = ['truce', *sys.argv[1:]]; main()"
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as a user's pipe
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 def test_a_command_that_only_reads_the_database_does_not_load_the_model_sdk(extracted_db):
@@ -608,3 +612,4 @@ def test_a_command_ends_with_its_output_flushed_its_exit_code_and_no_wal_file_le
     missing = run_truce("show", "no-such-claim", "--db", str(db), cwd=tmp_path)
     assert missing.returncode == 1
     assert "There is no claim 'no-such-claim'" in missing.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.db"]  # closed on the error path too

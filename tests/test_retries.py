@@ -526,11 +526,10 @@ def test_a_logged_request_rebuilds_exactly_with_awkward_characters_in_the_articl
 
 
 @pytest.mark.parametrize("mode", ["json_schema", "tools", "json_object"])
-def test_the_request_sent_is_the_json_the_sdk_would_send(mode):
-    """The body is encoded once and posted through the SDK's `post` (issue 9): it must be
-    the same JSON, with the same headers, as the SDK's own `chat.completions.create`."""
-    import openai
-
+def test_the_request_sent_is_the_request_the_sdk_would_send(mode):
+    """The body is encoded once and posted through the SDK's `post` (issue 9): for the
+    arguments instructor really passes, the request must be the one the SDK's own
+    `chat.completions.create` sends: the same JSON, URL, headers and timeout."""
     sent: list[httpx2.Request] = []
 
     def handler(request: httpx2.Request) -> httpx2.Response:
@@ -546,22 +545,23 @@ def test_the_request_sent_is_the_json_the_sdk_would_send(mode):
             return httpx2.Response(200, json=answer)
         return httpx2.Response(200, json=completion_body('{"claims": []}'))
 
-    settings = ModelSettings(model="mock", base_url="http://127.0.0.1:9/v1", api_key="not-needed", mode=mode)
+    settings = ModelSettings(model="mock", base_url="http://127.0.0.1:9/v1", api_key="sk-test", mode=mode)
     client = ModelClient(settings, http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
     result = client.structured(extraction_messages(make_article(TINY, "tiny.txt")), ArticleExtraction, "extract")
-    assert result.value.claims == []
-    ours = sent[-1]
-    assert ours.headers["content-type"] == "application/json"
-    assert ours.url.path.endswith("/chat/completions")
+    assert result.value.claims == [] and len(sent) == 1
+    given = result.calls[0].request  # what instructor passed to create (its hook's record)
+    assert set(given) >= {"model", "messages"}
 
-    # The same parameters through the SDK's own method, unpatched.
-    plain = openai.OpenAI(api_key="not-needed", base_url="http://127.0.0.1:9/v1",
-                          http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))  # fmt: skip
-    plain.chat.completions.create(**json.loads(ours.content))
-    theirs = sent[-1]
-    assert json.loads(ours.content) == json.loads(theirs.content)
-    for header in ("content-type", "authorization", "accept"):
-        assert ours.headers.get(header) == theirs.headers.get(header)
+    client._clients()[0].chat.completions.create.__wrapped__(**given)  # the SDK's own method, same arguments
+    mine, theirs = sent
+    assert json.loads(mine.content) == json.loads(theirs.content)
+    assert mine.url == theirs.url and mine.method == theirs.method == "POST"
+    differ = {"content-length"}  # the SDK's JSON has spaces after separators, orjson's not
+    assert {k: v for k, v in mine.headers.items() if k not in differ} == {
+        k: v for k, v in theirs.headers.items() if k not in differ
+    }
+    assert mine.headers["authorization"] == "Bearer sk-test"
+    assert mine.extensions["timeout"] == theirs.extensions["timeout"]
 
 
 def test_a_body_orjson_cannot_encode_goes_the_sdks_own_way():

@@ -45,11 +45,11 @@ def progress_reporter(total: int, silent: bool) -> tuple[Progress | None, Callab
     task = progress.add_task("extracting", total=total) if progress else None
 
     def on_event(event: Event) -> None:
-        # The bar (and its refresh thread) starts with the first event, after the pipeline
-        # has forked its worker processes: a fork copies no thread, but would copy a lock
-        # that thread held.
+        # The bar (and its refresh thread) starts with the first article extracted or
+        # failed, after the pipeline has forked its worker processes: a fork copies no
+        # thread, but would copy a lock that thread held.
         if progress is not None and task is not None:
-            if not progress.live.is_started:
+            if not progress.live.is_started and event.kind in ("extracted", "failed"):
                 progress.start()
             progress.advance(task)
         if event.kind in ("failed", "read_failed"):
@@ -88,7 +88,7 @@ def run_summary(report: RunReport, db_path: str, price_hint: bool = True) -> str
 @click.option(
     "--processes",
     type=click.IntRange(1, 16),
-    help="Worker processes making the model calls (default 1; from 32 calls in flight, one per 16).",
+    help="Worker processes making the calls (default 1; from 32 calls in flight one per 16, at most two per core).",
 )
 @click.option("--max-tokens", type=click.IntRange(1), help="Cap on each answer's length (small local models).")
 @click.option(

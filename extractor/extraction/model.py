@@ -226,7 +226,12 @@ def _send_as_is(client: openai.OpenAI) -> None:
         if content is None:
             back = {key: options[name] for key, name in _REQUEST_OPTIONS.items() if name in options}
             return create(**kwargs, **back, extra_body=extra_body or None)
-        options = {key: value for key, value in options.items() if not isinstance(value, openai.NotGiven)}
+        # As the SDK's own create: options left unset are omitted, and the call is
+        # authorised with the bearer key.
+        options = {
+            key: value for key, value in options.items() if value is not None and not isinstance(value, openai.NotGiven)
+        }
+        options["security"] = {"bearer_auth": True}
         return client.post("/chat/completions", cast_to=ChatCompletion, content=content, options=options)
 
     completions.create = create_as_is  # type: ignore[method-assign]

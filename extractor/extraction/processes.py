@@ -163,6 +163,7 @@ class WorkerPool:
                 worker.terminate()
                 worker.join()
         self._stopping = True
+        gc.unfreeze()  # what was frozen for the fork may be collected again
         self._outbox.put(None)
         self._reader.join(timeout=None if wait else 1.0)
         with self._lock:

@@ -35,6 +35,7 @@ COMMANDS = {
     "serve": "extractor.commands.serve:serve",
     "batch": "extractor.commands.batch:batch",
 }
+_as_a_command = threading.Event()  # set by main(): the process is `truce`, not a caller's
 
 
 class TruceGroup(click.Group):
@@ -75,9 +76,8 @@ def _exit_at_once(code: int) -> None:
     is left to finish its work. The collector runs first, over everything: a database
     connection is freed only by it (sqlite3's statement cache refers back to its
     connection), and freeing it closes it, which checkpoints the write-ahead log into the
-    database file. Then the exit
-    handlers run as usual (they close the databases still open), the output is flushed,
-    and the process exits."""
+    database file. Then the exit handlers run as usual (they close the databases still
+    open), the output is flushed, and the process exits."""
     others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
     if others:
         return
@@ -94,9 +94,6 @@ def _exit_at_once(code: int) -> None:
                 os.write(2, f"truce: the output could not be written: {exc}\n".encode())
             code = code or 120  # as Python itself exits when its last flush fails
     os._exit(code)
-
-
-_as_a_command = threading.Event()  # set by main(): the process is `truce`, not a caller's
 
 
 def main() -> None:

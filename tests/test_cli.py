@@ -613,3 +613,18 @@ def test_a_command_ends_with_its_output_flushed_its_exit_code_and_no_wal_file_le
     assert missing.returncode == 1
     assert "There is no claim 'no-such-claim'" in missing.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.db"]  # closed on the error path too
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_output_that_cannot_be_written_is_never_reported_as_success(extracted_db, tmp_path):
+    # A full disk: the few bytes of `[]` stay in the buffer until the command's last
+    # flush, which the command does itself (it skips the interpreter's teardown).
+    code = "import sys; from extractor.cli import main; sys.argv = ['truce', *sys.argv[1:]]; main()"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    args = ["claims", "--db", str(extracted_db), "--party", "no such party", "--json"]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], stdout=full, stderr=subprocess.PIPE, text=True, env=env, timeout=120
+        )
+    assert done.returncode == 120
+    assert "the output could not be written" in done.stderr

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import sqlite3
 import subprocess
@@ -26,6 +25,7 @@ from truce_helpers import (
     invoke,
     query,
     reference_claim_count,
+    run_truce,
     seed_path,
 )
 
@@ -574,15 +574,6 @@ def test_claim_ids_stay_whole_in_an_80_column_table(extracted_db, monkeypatch, c
 # --- the process: what it loads, how it ends ---------------------------------------------
 
 
-def run_truce(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """`truce ARGS` as a user runs it: a new process, through the console entry point."""
-    code = "import sys; from extractor.cli import main; sys.argv = ['truce', *sys.argv[1:]]; main()"
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as a user's pipe
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=env
-    )
-
-
 def test_a_command_that_only_reads_the_database_does_not_load_the_model_sdk(extracted_db):
     code = (
         "import sys; from click.testing import CliRunner; from extractor.cli import cli; "
@@ -619,12 +610,7 @@ def test_a_command_ends_with_its_output_flushed_its_exit_code_and_no_wal_file_le
 def test_output_that_cannot_be_written_is_never_reported_as_success(extracted_db, tmp_path):
     # A full disk: the few bytes of `[]` stay in the buffer until the command's last
     # flush, which the command does itself (it skips the interpreter's teardown).
-    code = "import sys; from extractor.cli import main; sys.argv = ['truce', *sys.argv[1:]]; main()"
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
-    args = ["claims", "--db", str(extracted_db), "--party", "no such party", "--json"]
     with open("/dev/full", "w") as full:
-        done = subprocess.run(
-            [sys.executable, "-c", code, *args], stdout=full, stderr=subprocess.PIPE, text=True, env=env, timeout=120
-        )
+        done = run_truce("claims", "--db", str(extracted_db), "--party", "no such party", "--json", stdout=full)
     assert done.returncode == 120
     assert "the output could not be written" in done.stderr

@@ -4,10 +4,8 @@ the same as with threads in one process, and a failure costs one article."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
-from truce_helpers import content_snapshot, query
+from truce_helpers import content_snapshot, query, run_truce
 
 from extractor.extraction import processes
 from extractor.extraction.model import ModelClient, ModelSettings
@@ -97,10 +95,9 @@ def test_a_command_with_worker_processes_ends_with_its_database_closed(reference
     # objects (the database connection among them) out of the collector's reach: the
     # connection must still be closed, its write-ahead log checkpointed into the file.
     db = tmp_path / "t.db"
-    code = "import sys; from extractor.cli import main; sys.argv = ['truce', *sys.argv[1:]]; main()"
     args = ["extract", str(seeds_dir), "--db", str(db), "--base-url", reference_url, "--model", "reference"]
     args += ["--mode", "json_schema", "--concurrency", "32", "--processes", "2", "--no-crosscheck"]
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    done = run_truce(*args)
     assert done.returncode == 0, done.stderr
     assert "Extracted 5 article(s)" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.db"]

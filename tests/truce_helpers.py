@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -134,3 +137,13 @@ def claim_facts(cid: str, kind: str, day: int, sides: frozenset[str], **fields) 
 
 def dur(text: str, days: float | None = None, bound: str = "none", open_ended: bool = False) -> Duration:
     return Duration(text, days, bound, open_ended)
+
+
+def run_truce(*args: str, cwd: Path | None = None, **options: Any) -> subprocess.CompletedProcess:
+    """`truce ARGS` as a user runs it: a new process through `extractor.cli.main`, with
+    buffered output as into a user's pipe (PYTHONUNBUFFERED is dropped). Output is
+    captured unless `stdout`/`stderr` are given."""
+    code = "import sys; from extractor.cli import main; sys.argv = ['truce', *sys.argv[1:]]; main()"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE} | options
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, text=True, timeout=120, env=env, **streams)

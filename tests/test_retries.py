@@ -15,12 +15,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx2
+import instructor
+import openai
 import pytest
 from truce_helpers import FAULT_CASSETTES, SEED_IDS, completion_body, invoke, mock_client, query
 
 from extractor.demo import reference_settings
 from extractor.errors import ModelCallError, ReplayMismatchError
-from extractor.extraction.model import ModelClient, ModelSettings
+from extractor.extraction.model import _INSTRUCTOR_MODES, ModelClient, ModelSettings, _create_as_is
 from extractor.extraction.prompts import extraction_messages
 from extractor.extraction.schema import ArticleExtraction
 from extractor.pipeline import RunReport, run_extraction
@@ -552,7 +554,9 @@ def test_the_request_sent_is_the_request_the_sdk_would_send(mode):
     given = result.calls[0].request  # what instructor passed to create (its hook's record)
     assert set(given) >= {"model", "messages"}
 
-    client._clients()[0].chat.completions.create.__wrapped__(**given)  # the SDK's own method, same arguments
+    sdk = client._clients()[0]
+    assert "chat" not in vars(sdk)  # instructor wraps our create: the SDK's chat resource was never made
+    sdk.chat.completions.create(**given)  # the SDK's own method, same arguments
     mine, theirs = sent
     assert json.loads(mine.content) == json.loads(theirs.content)
     assert mine.url == theirs.url and mine.method == theirs.method == "POST"
@@ -564,6 +568,18 @@ def test_the_request_sent_is_the_request_the_sdk_would_send(mode):
     assert mine.extensions["timeout"] == theirs.extensions["timeout"]
 
 
+@pytest.mark.parametrize("mode", list(_INSTRUCTOR_MODES))
+def test_instructor_is_set_up_as_from_openai_would_set_it_up(mode):
+    """instructor wraps our create (`instructor.patch(create=)`) instead of the SDK's: the
+    mode and provider it works in must be those `instructor.from_openai` chooses."""
+    settings = ModelSettings(model="mock", base_url="http://127.0.0.1:9/v1", api_key="sk-test", mode=mode)
+    ours = ModelClient(settings)._clients()[1]
+    sdk = openai.OpenAI(api_key="sk-test", base_url=settings.base_url)
+    theirs = instructor.from_openai(sdk, mode=_INSTRUCTOR_MODES[mode])
+    assert (ours.mode, ours.provider, ours.kwargs) == (theirs.mode, theirs.provider, theirs.kwargs)
+    assert ours.mode == _INSTRUCTOR_MODES[mode]
+
+
 def test_a_body_orjson_cannot_encode_goes_the_sdks_own_way():
     sent: list[dict] = []
 
@@ -572,6 +588,6 @@ def test_a_body_orjson_cannot_encode_goes_the_sdks_own_way():
         return httpx2.Response(200, json=completion_body('{"claims": []}'))
 
     client = mock_client(handler)
-    completions = client._clients()[0].chat.completions
-    completions.create(model="mock", messages=[{"role": "user", "content": "hi"}], metadata={"n": 1 << 70})
+    create = _create_as_is(client._clients()[0])
+    create(model="mock", messages=[{"role": "user", "content": "hi"}], metadata={"n": 1 << 70})
     assert sent[-1]["metadata"] == {"n": 1 << 70}  # too big for orjson; the SDK encodes it

@@ -202,19 +202,22 @@ class DeadlineTransport(httpx2.BaseTransport):
 _REQUEST_OPTIONS = {"extra_headers": "headers", "extra_query": "params", "timeout": "timeout"}
 
 
-def _send_as_is(client: openai.OpenAI) -> None:
-    """The SDK's `chat.completions.create` walks every parameter through its TypedDict
-    transform (each message tried against every message type of a union, the JSON schema
-    node by node; a sixth of a call's CPU in cProfile, issue 9), copies the body and
-    encodes it with the standard library, for parameters that are plain JSON already. So
-    the body is encoded once, with orjson, and posted through the SDK's public `post` (its
-    way to any endpoint), which keeps its headers, errors, timeouts and response parsing.
-    The JSON sent is the same. A streamed call, or a body orjson cannot encode, goes the
-    SDK's own way."""
-    completions = client.chat.completions
-    create = completions.create
+def _create_as_is(client: openai.OpenAI) -> Callable[..., Any]:
+    """`chat.completions.create` as instructor calls it, without two costs of the SDK's:
 
-    @functools.wraps(create)
+    - its `create` walks every parameter through its TypedDict transform (each message
+      tried against every message type of a union, the JSON schema node by node; a sixth
+      of a call's CPU in cProfile, issue 9), copies the body and encodes it with the
+      standard library, for parameters that are plain JSON already. So the body is
+      encoded once, with orjson, and posted through the SDK's public `post` (its way to
+      any endpoint), which keeps its headers, errors, timeouts and response parsing. The
+      JSON sent is the same;
+    - reaching `client.chat` loads every resource module of the SDK (a third of a second
+      per process). Instructor patches this function instead (`instructor.patch(create=)`,
+      its documented way to wrap any create function), so the SDK's chat resource is
+      loaded only for a streamed call or a body orjson cannot encode, which go the
+      SDK's own way."""
+
     def create_as_is(**kwargs: Any) -> Any:
         options = {_REQUEST_OPTIONS[key]: kwargs.pop(key) for key in list(kwargs) if key in _REQUEST_OPTIONS}
         extra_body = kwargs.pop("extra_body", None) or {}
@@ -225,7 +228,7 @@ def _send_as_is(client: openai.OpenAI) -> None:
                 content = orjson.dumps({**body, **extra_body})
         if content is None:
             back = {key: options[name] for key, name in _REQUEST_OPTIONS.items() if name in options}
-            return create(**kwargs, **back, extra_body=extra_body or None)
+            return client.chat.completions.create(**kwargs, **back, extra_body=extra_body or None)
         # As the SDK's own create: options left unset are omitted, and the call is
         # authorised with the bearer key.
         options = {
@@ -234,7 +237,7 @@ def _send_as_is(client: openai.OpenAI) -> None:
         options["security"] = {"bearer_auth": True}
         return client.post("/chat/completions", cast_to=ChatCompletion, content=content, options=options)
 
-    completions.create = create_as_is  # type: ignore[method-assign]
+    return create_as_is
 
 
 class ModelClient:
@@ -254,8 +257,8 @@ class ModelClient:
 
     def _clients(self) -> tuple[openai.OpenAI, Any]:
         """The SDK's client and instructor's, made on first use (thread-safe): a run whose
-        articles are all extracted already never needs them, and making them loads the
-        SDK's resources (about half a second)."""
+        articles are all extracted already never needs them, and making them takes a tenth
+        of a second (the HTTP transport's TLS context)."""
         if self._made is None:
             with self._making:
                 if self._made is None:
@@ -282,8 +285,10 @@ class ModelClient:
             max_retries=0,  # tenacity below owns retries, so Retry-After is honoured once
             http_client=http_client,
         )
-        _send_as_is(client)
-        return client, instructor.from_openai(client, mode=_INSTRUCTOR_MODES[settings.mode])
+        mode, provider = _INSTRUCTOR_MODES[settings.mode], instructor.Provider.OPENAI
+        # What instructor.from_openai(client, mode) builds, over `_create_as_is`.
+        create = instructor.patch(create=_create_as_is(client), mode=mode, provider=provider)
+        return client, instructor.Instructor(client=client, create=create, mode=mode, provider=provider)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

@@ -43,13 +43,22 @@ PROCESSES_FROM = 32  # calls in flight from which the calls go to worker process
 CALLS_PER_PROCESS = 16
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: a container or `taskset` may allow fewer than
+    the machine has (`os.cpu_count`)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def default_processes(concurrency: int) -> int:
     """One process up to 31 calls in flight. From 32, on Linux (where worker processes
     are forked) with two cores or more: one worker process per 16 calls in flight, at
     most two per core. A process's threads wait on each other for the GIL, and fewer
     wait less: at 64 calls in flight on two cores, four processes reached 0.91 of the
     ideal throughput where two reached 0.88 (issue 9)."""
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     if concurrency < PROCESSES_FROM or cores < 2 or not sys.platform.startswith("linux"):
         return 1
     return min(concurrency // CALLS_PER_PROCESS, 2 * cores)

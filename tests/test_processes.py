@@ -4,6 +4,8 @@ the same as with threads in one process, and a failure costs one article."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from truce_helpers import content_snapshot, query, run_truce
 
@@ -61,12 +63,23 @@ def test_an_unexpected_error_in_a_worker_costs_one_article(monkeypatch, referenc
 
 
 def test_a_worker_process_per_16_calls_in_flight_from_32_and_at_most_two_per_core(monkeypatch):
-    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(8)))
     assert [default_processes(c) for c in (8, 31, 32, 48, 64)] == [1, 1, 2, 3, 4]
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
     assert [default_processes(c) for c in (32, 64)] == [2, 4]
-    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {3})
     assert default_processes(64) == 1
+
+
+def test_the_cores_counted_are_those_the_process_may_use():
+    """On a machine with more cores than this process is allowed (a container, taskset),
+    the processes follow the cores it may use."""
+    one_core = str(min(os.sched_getaffinity(0)))
+    code = "from extractor.pipeline import *; print(usable_cores(), default_processes(64))"
+    child = subprocess.run(
+        ["taskset", "-c", one_core, sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert child.stdout.split() == ["1", "1"]
 
 
 def test_a_worker_process_that_dies_fails_its_articles_and_the_run_ends(

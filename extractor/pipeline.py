@@ -46,8 +46,9 @@ CALLS_PER_PROCESS = 16
 
 
 def usable_cores() -> int:
-    """The cores this process may run on: a container or `taskset` may allow fewer than
-    the machine has (`os.cpu_count`)."""
+    """The cores this process may run on: `taskset` or a container's cpuset may allow
+    fewer than the machine has (`os.cpu_count`). A CPU quota (`docker --cpus`) is not
+    seen here; `--processes` sets the number by hand."""
     try:
         return len(os.sched_getaffinity(0)) or 1
     except AttributeError:  # not on Linux
@@ -143,6 +144,8 @@ def run_extraction(
                 while True:
                     done.append(finished.get_nowait())
             done = [future for future in done if future in pending]  # not those cancelled
+            if not done:
+                continue
             # The articles finished together are stored in one transaction (one commit
             # instead of one each, issue 9): each is whole or absent, so resume is as exact.
             results = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,7 @@ from truce_helpers import FAULT_CASSETTES, SEED_IDS, completion_body, invoke, mo
 
 from extractor.demo import reference_settings
 from extractor.errors import ModelCallError, ReplayMismatchError
+from extractor.extraction.extract import ArticleExtractionResult
 from extractor.extraction.model import _INSTRUCTOR_MODES, ModelClient, ModelSettings, _create_as_is
 from extractor.extraction.prompts import extraction_messages
 from extractor.extraction.schema import ArticleExtraction
@@ -445,6 +447,30 @@ def test_a_dead_endpoint_stops_the_run_after_a_few_articles_with_one_message(tmp
     assert 3 <= tried <= 5  # stopped after 3 in a row (+ calls already in flight); the rest untouched
 
 
+def test_a_dead_endpoint_with_calls_still_queued_stores_every_call_made_and_no_other(monkeypatch, db_path):
+    """With two calls in flight the endpoint is found down while later articles wait their
+    turn: those are cancelled and left for a re-run; every article that was tried is
+    stored once, and the run ends with its message instead of an error."""
+    import extractor.pipeline as pipeline
+
+    tried: list[str] = []
+
+    def unreachable(article, client, *options):
+        tried.append(article.id)
+        time.sleep({"a00.txt": 0.0, "a01.txt": 0.0, "a02.txt": 0.2}.get(article.source, 0.6))
+        return ArticleExtractionResult(article, error="cannot connect", unreachable=True)
+
+    monkeypatch.setattr(pipeline, "extract_article", unreachable)
+    items = [
+        make_article(f"Article {i}: both sides agreed a ceasefire in village {i}.", f"a{i:02}.txt") for i in range(12)
+    ]
+    db = store.open_db(db_path)
+    report = run_extraction(db, items, mock_client(lambda request: httpx2.Response(500)), concurrency=2)
+    assert report.stopped and "cannot be reached" in report.stopped
+    stored = [row["article_id"] for row in query(db_path, "SELECT article_id FROM extractions")]
+    assert sorted(stored) == sorted(tried) and len(tried) < len(items)
+
+
 @pytest.mark.parametrize("answer", ["{}", '{"truce_claims": []}'])
 def test_an_answer_without_the_claims_list_is_reasked_then_failed_never_stored_as_empty(db_path, answer):
     seen = []
@@ -570,14 +596,35 @@ def test_the_request_sent_is_the_request_the_sdk_would_send(mode):
 
 @pytest.mark.parametrize("mode", list(_INSTRUCTOR_MODES))
 def test_instructor_is_set_up_as_from_openai_would_set_it_up(mode):
-    """instructor wraps our create (`instructor.patch(create=)`) instead of the SDK's: the
-    mode and provider it works in must be those `instructor.from_openai` chooses."""
-    settings = ModelSettings(model="mock", base_url="http://127.0.0.1:9/v1", api_key="sk-test", mode=mode)
-    ours = ModelClient(settings)._clients()[1]
-    sdk = openai.OpenAI(api_key="sk-test", base_url=settings.base_url)
+    """instructor wraps our create (`instructor.patch(create=)`) instead of the SDK's: for
+    the same messages it must send what `instructor.from_openai` would have sent."""
+    bodies: list[dict] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        bodies.append(json.loads(request.content))
+        return httpx2.Response(500, json={"error": {"message": "not needed"}})  # the request is what counts
+
+    def mock() -> httpx2.Client:
+        return httpx2.Client(transport=httpx2.MockTransport(handler))
+
+    settings = ModelSettings(
+        model="mock", base_url="http://127.0.0.1:9/v1", api_key="sk-test", mode=mode, http_retries=0
+    )
+    messages = extraction_messages(make_article(TINY, "tiny.txt"))
+    with pytest.raises(ModelCallError):
+        ModelClient(settings, http_client=mock()).structured(messages, ArticleExtraction, "extract")
+    sdk = openai.OpenAI(api_key="sk-test", base_url=settings.base_url, max_retries=0, http_client=mock())
     theirs = instructor.from_openai(sdk, mode=_INSTRUCTOR_MODES[mode])
-    assert (ours.mode, ours.provider, ours.kwargs) == (theirs.mode, theirs.provider, theirs.kwargs)
-    assert ours.mode == _INSTRUCTOR_MODES[mode]
+    extra = {
+        "extra_body": {"response_format": {"type": "json_object", "schema": ArticleExtraction.model_json_schema()}}
+    }
+    with pytest.raises(Exception):  # noqa: B017 - the mock server's 500
+        theirs.chat.completions.create(
+            model="mock", messages=messages, response_model=ArticleExtraction, max_retries=0,
+            temperature=settings.temperature, **(extra if mode == "json_object" else {}),
+        )  # fmt: skip
+    ours, sent = bodies
+    assert ours == sent
 
 
 def test_a_body_orjson_cannot_encode_goes_the_sdks_own_way():

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import functools
+import importlib
 import logging
 import threading
 import time
@@ -212,8 +213,8 @@ def _create_as_is(client: openai.OpenAI) -> Callable[..., Any]:
       encoded once, with orjson, and posted through the SDK's public `post` (its way to
       any endpoint), which keeps its headers, errors, timeouts and response parsing. The
       JSON sent is the same;
-    - reaching `client.chat` loads every resource module of the SDK (a third of a second
-      per process). Instructor patches this function instead (`instructor.patch(create=)`,
+    - reaching `client.chat` loads every resource module of the SDK (half a second per
+      process). Instructor patches this function instead (`instructor.patch(create=)`,
       its documented way to wrap any create function), so the SDK's chat resource is
       loaded only for a streamed call or a body orjson cannot encode, which go the
       SDK's own way."""
@@ -257,8 +258,8 @@ class ModelClient:
 
     def _clients(self) -> tuple[openai.OpenAI, Any]:
         """The SDK's client and instructor's, made on first use (thread-safe): a run whose
-        articles are all extracted already never needs them, and making them takes a tenth
-        of a second (the HTTP transport's TLS context)."""
+        articles are all extracted already never needs them, and making them takes a fifth
+        of a second (the HTTP transport's TLS context, instructor's OpenAI handlers)."""
         if self._made is None:
             with self._making:
                 if self._made is None:
@@ -286,7 +287,12 @@ class ModelClient:
             http_client=http_client,
         )
         mode, provider = _INSTRUCTOR_MODES[settings.mode], instructor.Provider.OPENAI
-        # What instructor.from_openai(client, mode) builds, over `_create_as_is`.
+        # What instructor.from_openai(client, mode) builds, over `_create_as_is`. The three
+        # modes used are instructor's current names, which from_openai keeps as they are.
+        # It also loads instructor's OpenAI handlers here, before worker processes fork,
+        # rather than on the first call of each worker.
+        with contextlib.suppress(ImportError):
+            importlib.import_module("instructor.v2.providers.openai.handlers")
         create = instructor.patch(create=_create_as_is(client), mode=mode, provider=provider)
         return client, instructor.Instructor(client=client, create=create, mode=mode, provider=provider)
 

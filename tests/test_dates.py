@@ -61,6 +61,24 @@ def test_date_far_below_the_top_is_not_a_dateline():
     assert detect_dateline(text) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("WASHINGTON, March 3, 2024 (AP) \u2014 The army said ...", "2024-03-03"),
+        ("By Jane Doe | 3 March 2024, 10:42\n\nThe army said ...", "2024-03-03"),
+        ("Updated on 4 May 2019\n\nThe truce that took effect on June 2, 2018 held.", "2019-05-04"),
+        ("Posted by NOW on April 8, 2015", "2015-04-08"),
+        # An undated article: the dates its sentences govern are events', not its own.
+        ("No dateline here.\n\nThe truce that took effect on June 2, 2021 held, officials said.", None),
+        ("Talks resumed after the deal signed in Doha on Tuesday, March 5, 2019, a mediator said.", None),
+        ("Both sides invoked the ceasefire of 1 May 2019 and the accord of 2020-02-29.", None),
+        ("A video posted to social media on May 17, 2025 showed the front line.", None),
+    ],
+)
+def test_a_date_a_sentence_governs_is_not_the_articles_date(text, expected):
+    assert detect_dateline(text) == expected
+
+
 def test_iso_timestamp_dateline_is_detected():
     assert detect_dateline("Posted: 2015-04-08T10:00:00Z\n\nBEIRUT \u2013 ...") == "2015-04-08"
 

@@ -45,13 +45,37 @@ def _parse(text: str, base: datetime, order: str = "MDY"):
         return DateDataParser(languages=["en"], settings=settings).get_date_data(text)
 
 
+# What says that the date after it is the article's: "Published 8 April 2015", "Updated
+# on", "Posted by NOW on" (at most three words between).
+_PUBLICATION_WORDS = re.compile(
+    r"\b(?:published|updated|posted|created|dated|last modified)\b\W*(?:\w+\W+){0,3}$", re.I
+)
+# A date that a sentence governs ("took effect on August 3, 2023", "at noon on Saturday,
+# May 17, 2025", "the truce of April 8, 2015") is an event's date, not the article's.
+_EVENT_DATE_BEFORE = re.compile(
+    r"\b(?:on|since|until|till|from|of|in|before|after|by|between|and|to|through|during)\s*,?\s*"
+    rf"(?:(?:{'|'.join(_WEEKDAY_NAMES)}),?\s*)?$",
+    re.I,
+)
+
+
+def _is_dateline(head: str, start: int) -> bool:
+    """Whether the date starting at head[start] can be the article's own date: not when
+    a preposition of the sentence it sits in governs it, unless a word on its line says
+    it is the article's date ("Updated on 12-10-2020")."""
+    before = head[head.rfind("\n", 0, start) + 1 : start]
+    return bool(_PUBLICATION_WORDS.search(before)) or not _EVENT_DATE_BEFORE.search(before)
+
+
 def detect_dateline(text: str, search_chars: int = 1500) -> str | None:
-    """The first full date (with a year) near the top of an article, as an ISO date."""
+    """The article's own date as an ISO date: the first full date (with a year) near the
+    top that is not an event's date in a sentence (`_is_dateline`)."""
     head = text[:search_chars]
     found: list[tuple[int, str, str]] = []
     for index, pattern in enumerate(_DATELINE_PATTERNS):
         for match in pattern.finditer(head):
-            found.append((match.start(), match.group(0), "DMY" if index == 3 else "MDY"))
+            if _is_dateline(head, match.start()):
+                found.append((match.start(), match.group(0), "DMY" if index == 3 else "MDY"))
     for _, words, order in sorted(found):
         exact = _exact_date(words)
         if exact is not None:

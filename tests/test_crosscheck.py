@@ -131,6 +131,20 @@ def test_unrelated_truces_are_not_compared():
     assert compare(hasaka, other) is None
 
 
+def test_a_denial_for_a_country_meets_a_truce_that_country_is_a_side_to():
+    """A denial "there is no ceasefire in Somalia", said of al-Shabaab and Kenya, bears on a truce
+    between Kenya and Somalia; a denial naming that state among its sides does not
+    count its place twice, and a truce between two other states is not met."""
+    truce = claim("a", "agreement", sides=frozenset({"kenya", "somalia"}))
+    denial = claim("b", "denial", sides=frozenset({"al-shabaab", "kenya"}), place_states=frozenset({"somalia"}))
+    assert _pairs([truce, denial]) == {("a", "b")}
+    outcome = compare(truce, denial)
+    assert isinstance(outcome, Finding) and outcome.type == "existence"
+    assert compare(truce, replace(denial, place_states=frozenset())) is None
+    other = claim("c", "agreement", sides=frozenset({"ethiopia", "eritrea"}))
+    assert compare(other, denial) is None and ("b", "c") not in _pairs([denial, other])
+
+
 def test_different_places_are_different_truces():
     a = claim("a", "in_effect", places=frozenset({"hasaka"}))
     b = claim("b", "denial", places=frozenset({"kirkuk"}))

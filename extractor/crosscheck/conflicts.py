@@ -78,6 +78,12 @@ class ClaimFacts:
     began: int | None = None  # the day the truce it speaks of began, when the article says
     concedes_halt: bool = False  # a denial that grants a de facto halt: "no ceasefire, only a pause"
     names_truce: bool = True  # its evidence speaks of a truce or deal, not only of calm
+    place_states: frozenset[str] = frozenset()  # a country-wide denial: the states its place names
+
+    @property
+    def event_sides(self) -> frozenset[str]:
+        """Its sides and the states its place names (see `same_event`)."""
+        return self.sides | self.place_states
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +117,12 @@ def iso_days(iso: str | None) -> float | None:
 
 
 def same_event(a: ClaimFacts, b: ClaimFacts) -> bool:
-    """Same parties (both sides when both claims name two), compatible place."""
-    shared = len(a.sides & b.sides)
-    if shared < min(2, len(a.sides), len(b.sides)) or shared == 0:
+    """Same parties (both sides when both claims name two), compatible place. The state a
+    country-wide denial's place names counts as one of its sides: "there is no ceasefire
+    in Lebanon", said of Israel and Hezbollah, bears on a truce between Israel and
+    Lebanon."""
+    shared = len(a.event_sides & b.event_sides)
+    if shared < min(2, len(a.event_sides), len(b.event_sides)) or shared == 0:
         return False
     if a.places and b.places and not (a.places & b.places):
         # Different places meet only when one claim reaches further than the other

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from sqlite_utils import Database
 
 from extractor.crosscheck.conflicts import (
+    BROAD_SCOPES,
     CONCEDED_HALT,
     TRUCE_WORDS,
     Ambiguous,
@@ -34,6 +35,7 @@ from extractor.crosscheck.conflicts import (
     iso_days,
 )
 from extractor.entities.canonical import canonical_name, normalise_name
+from extractor.entities.gazetteer import country_terms, fold, without_the
 from extractor.entities.resolve import resolve_entities
 from extractor.storage import store
 
@@ -96,7 +98,25 @@ def _places(place: str | None) -> frozenset[str]:
     return frozenset(w.lower() for w in _PLACE_WORD.findall(place) if w not in _NOT_PLACES)
 
 
+def _place_states(place: str | None, state_sides: dict[str, str]) -> frozenset[str]:
+    """The sides of the states (among those that are parties somewhere) a place names:
+    "southern Lebanon" -> Lebanon's. Only a country-wide denial gets them ("there is no
+    ceasefire in Lebanon"): it denies every truce in that country. A truce or a request
+    in a country is not one with its state ("ISIS and the Peshmerga in northern Iraq")."""
+    if not place:
+        return frozenset()
+    tokens, terms = without_the(fold(place)).split(" "), country_terms()
+    found = set()
+    for size in (1, 2, 3, 4):
+        for i in range(len(tokens) - size + 1):
+            country = terms.get(" ".join(tokens[i : i + size]))
+            if country in state_sides:
+                found.add(state_sides[country])
+    return frozenset(found)
+
+
 def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFacts]:
+    state_sides = dict(db.execute("SELECT name, side FROM entities WHERE kind = 'state'").fetchall())
     sides: dict[str, set[str]] = defaultdict(set)
     proposers: dict[str, set[str]] = defaultdict(set)
     for claim_id, side, role in db.execute(
@@ -176,6 +196,11 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
                 began=began,
                 concedes_halt=bool(CONCEDED_HALT.search(quotes.get(claim_id, ""))),
                 names_truce=bool(TRUCE_WORDS.search(quotes.get(claim_id, ""))),
+                place_states=(
+                    _place_states(place, state_sides) - set(sides.get(claim_id, ()))
+                    if (kind == "denial" or factuality == "negated") and scope in BROAD_SCOPES
+                    else frozenset()
+                ),
             )
         )
     return facts
@@ -209,13 +234,14 @@ def candidate_pairs(
     single_blocks: dict[str, list[ClaimFacts]] = defaultdict(list)
     blocks_with_side: dict[str, set[tuple[str, ...]]] = defaultdict(set)
     for claim in facts:
-        if len(claim.sides) >= 2:
-            for key in combinations(sorted(claim.sides), 2):
+        sides = claim.event_sides
+        if len(sides) >= 2:
+            for key in combinations(sorted(sides), 2):
                 pair_blocks[key].append(claim)
                 for side in key:
                     blocks_with_side[side].add(key)
-        elif claim.sides:
-            single_blocks[next(iter(claim.sides))].append(claim)
+        elif sides:
+            single_blocks[next(iter(sides))].append(claim)
     seen: set[tuple[str, str]] = set()
 
     def emit(pairs: Iterable[tuple[ClaimFacts, ClaimFacts]]) -> Iterator[tuple[ClaimFacts, ClaimFacts]]:

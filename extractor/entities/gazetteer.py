@@ -14,6 +14,25 @@ from functools import lru_cache
 
 import countryinfo
 
+LEADERS = frozenset(
+    {
+        "president",
+        "presidency",
+        "prime minister",
+        "acting prime minister",
+        "caretaker prime minister",
+        "prime minister office",
+        "leader",
+        "leadership",
+        "cabinet",
+        "security cabinet",
+        "war cabinet",
+        "foreign minister",
+        "defense minister",
+        "defence minister",
+        "ministry of foreign affairs",
+    }
+)
 # What follows a country's name when the words name its state forces or government.
 STATE_HEADS = frozenset(
     {
@@ -51,6 +70,9 @@ STATE_HEADS = frozenset(
         "officials",
         "delegation",
         "foreign ministry",
+        # Who leads or speaks for the state is the state too: "Thailand's acting prime
+        # minister", "the Israeli security cabinet", "the Malaysian leader".
+        *LEADERS,
     }
 )
 
@@ -69,7 +91,7 @@ def states_named_in(text: str) -> set[str]:
             if term in terms:
                 for head_size in (1, 2, 3):
                     head = " ".join(tokens[i + size : i + size + head_size])
-                    if head in STATE_HEADS and head not in ("side", "officials", "delegation", "government"):
+                    if head in STATE_HEADS - LEADERS and head not in ("side", "officials", "delegation", "government"):
                         found.add(terms[term])
     return found
 
@@ -135,6 +157,7 @@ def state_of(name: str) -> str | None:
     if re.fullmatch(r"(?:the\s+)?[\w'\u2019-]+\s+Forces", name.strip(), flags=re.I) and "Forces" in name:
         return None  # "Lebanese Forces" (capital F) is a party's name; "Iraqi forces" are the state's
     words = without_the(fold(name))
+    words = words.removeprefix("royal ")  # "Royal Thai Army", "Royal Cambodian Armed Forces"
     terms = country_terms()
     if words in terms:
         return terms[words]

@@ -5,8 +5,10 @@ with its reason, so every merge can be inspected):
 
 1. **State forces** by country: a country's name, demonym or capital, alone or with a
    state head ("Ethiopia's army" = "the Ethiopian army" = "Ethiopian National Defense
-   Force" = "armed forces of Ethiopia"; `gazetteer.py`). "Free Syrian Army" and "Syrian
-   Democratic Forces" are not state heads, so they stay apart from "the Syrian army".
+   Force" = "armed forces of Ethiopia"; `gazetteer.py`), and who leads or speaks for it
+   ("Kenya's president", "the Israeli security cabinet"; "Royal Thai Army").
+   "Free Syrian Army" and "Syrian Democratic Forces" are not state heads, so they stay
+   apart from "the Syrian army".
 2. **Acronyms defined in the article** ("Tigray Defense Forces (TDF)", or "ELN (Ejército
    de Liberación Nacional)"), learned per article; an acronym used undefined resolves
    to the one name defined with it elsewhere, or to the one name whose initials it is.

@@ -14,7 +14,7 @@ from truce_helpers import claim_facts, dur
 from extractor.cli import cli
 from extractor.crosscheck.adjudicate import adjudicate_pairs
 from extractor.crosscheck.conflicts import Ambiguous, ClaimFacts, Finding, compare
-from extractor.crosscheck.run import candidate_pairs, query_conflicts, run_crosscheck
+from extractor.crosscheck.run import _place_states, candidate_pairs, query_conflicts, run_crosscheck
 from extractor.demo import run_demo
 from extractor.extraction.model import ModelClient, ModelSettings
 
@@ -143,6 +143,14 @@ def test_a_denial_for_a_country_meets_a_truce_that_country_is_a_side_to():
     assert compare(truce, replace(denial, place_states=frozenset())) is None
     other = claim("c", "agreement", sides=frozenset({"ethiopia", "eritrea"}))
     assert compare(other, denial) is None and ("b", "c") not in _pairs([denial, other])
+
+
+def test_the_states_a_place_names_are_read_longest_name_first():
+    states = {"South Sudan": "south-sudan", "Sudan": "sudan", "Lebanon": "lebanon"}
+    assert _place_states("Upper Nile, South Sudan", states) == {"south-sudan"}
+    assert _place_states("southern Lebanon", states) == {"lebanon"}
+    assert _place_states("the Sudan–Chad border", states) == {"sudan"}  # Chad is no party here
+    assert _place_states(None, states) == frozenset()
 
 
 def test_different_places_are_different_truces():

@@ -106,12 +106,15 @@ def _place_states(place: str | None, state_sides: dict[str, str]) -> frozenset[s
     if not place:
         return frozenset()
     tokens, terms = without_the(fold(place)).split(" "), country_terms()
-    found = set()
-    for size in (1, 2, 3, 4):
+    found, used = set(), set()
+    for size in (4, 3, 2, 1):  # the longest name first: "South Sudan" is not Sudan
         for i in range(len(tokens) - size + 1):
+            span = set(range(i, i + size))
             country = terms.get(" ".join(tokens[i : i + size]))
-            if country in state_sides:
-                found.add(state_sides[country])
+            if country is not None and not span & used:
+                used |= span
+                if country in state_sides:
+                    found.add(state_sides[country])
     return frozenset(found)
 
 

@@ -143,6 +143,13 @@ def test_a_denial_for_a_country_meets_a_truce_that_country_is_a_side_to():
     assert compare(truce, replace(denial, place_states=frozenset())) is None
     other = claim("c", "agreement", sides=frozenset({"ethiopia", "eritrea"}))
     assert compare(other, denial) is None and ("b", "c") not in _pairs([denial, other])
+    # The place is one more way to match, never a requirement: the denial still meets a
+    # truce between its own sides, and a one-sided denial still meets its side's truces.
+    own = claim("d", "agreement", sides=frozenset({"al-shabaab", "kenya"}))
+    assert isinstance(compare(own, denial), Finding) and ("b", "d") in _pairs([denial, own])
+    one_sided = replace(denial, sides=frozenset({"kenya"}))
+    assert {("a", "b"), ("b", "d")} <= _pairs([truce, one_sided, own])
+    assert isinstance(compare(own, one_sided), Finding) and isinstance(compare(truce, one_sided), Finding)
 
 
 def test_the_states_a_place_names_are_read_longest_name_first():

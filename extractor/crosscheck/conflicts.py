@@ -81,9 +81,10 @@ class ClaimFacts:
     place_states: frozenset[str] = frozenset()  # a country-wide denial: the states its place names
 
     @property
-    def event_sides(self) -> frozenset[str]:
-        """Its sides and the states its place names (see `same_event`)."""
-        return self.sides | self.place_states
+    def side_sets(self) -> list[frozenset[str]]:
+        """The sets of sides it may be matched on: its own, and for a country-wide denial
+        its own with each state its place names (see `same_event`)."""
+        return [self.sides] + [self.sides | {state} for state in sorted(self.place_states)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,12 +118,11 @@ def iso_days(iso: str | None) -> float | None:
 
 
 def same_event(a: ClaimFacts, b: ClaimFacts) -> bool:
-    """Same parties (both sides when both claims name two), compatible place. The state a
-    country-wide denial's place names counts as one of its sides: "there is no ceasefire
-    in Lebanon", said of Israel and Hezbollah, bears on a truce between Israel and
-    Lebanon."""
-    shared = len(a.event_sides & b.event_sides)
-    if shared < min(2, len(a.event_sides), len(b.event_sides)) or shared == 0:
+    """Same parties (both sides when both claims name two), compatible place. A
+    country-wide denial may also be matched with the state its place names as a side:
+    "there is no ceasefire in Lebanon", said of Israel and Hezbollah, bears on a truce
+    between Israel and Lebanon as well as on one between Israel and Hezbollah."""
+    if not any(_same_sides(x, y) for x in a.side_sets for y in b.side_sets):
         return False
     if a.places and b.places and not (a.places & b.places):
         # Different places meet only when one claim reaches further than the other
@@ -130,6 +130,11 @@ def same_event(a: ClaimFacts, b: ClaimFacts) -> bool:
         reach_a, reach_b = REACH.get(a.scope), REACH.get(b.scope)
         return a.scope in BROAD_SCOPES or b.scope in BROAD_SCOPES or (reach_a and reach_b and reach_a != reach_b)
     return True
+
+
+def _same_sides(x: frozenset[str], y: frozenset[str]) -> bool:
+    shared = len(x & y)
+    return shared > 0 and shared >= min(2, len(x), len(y))
 
 
 def _a(kind: str) -> str:
@@ -290,7 +295,8 @@ def _denial_is_earlier(denial: ClaimFacts, other: ClaimFacts, timeline: Timeline
         return other.began > denied_on
     if other.dated and starts_a_truce(other):
         return True
-    return timeline.new_truce_between(denial.sides & other.sides or other.sides, denied_on, other_on)
+    shared = next((x & y for x in denial.side_sets for y in other.side_sets if _same_sides(x, y)), frozenset())
+    return timeline.new_truce_between(shared or other.sides, denied_on, other_on)
 
 
 def _scope(a: ClaimFacts, b: ClaimFacts, timeline: Timeline) -> Finding | None:

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 from sqlite_utils import Database
 
 from extractor.crosscheck.conflicts import (
-    BROAD_SCOPES,
     CONCEDED_HALT,
     TRUCE_WORDS,
     Ambiguous,
@@ -100,12 +99,13 @@ def _places(place: str | None) -> frozenset[str]:
 
 def _place_states(place: str | None, state_sides: dict[str, str]) -> frozenset[str]:
     """The sides of the states (among those that are parties somewhere) a place names:
-    "southern Lebanon" -> Lebanon's. Only a country-wide denial gets them ("there is no
-    ceasefire in Lebanon"): it denies every truce in that country. A truce or a request
-    in a country is not one with its state ("ISIS and the Peshmerga in northern Iraq")."""
+    "southern Lebanon", "the Lebanon-Syria border" -> Lebanon's. Only a country-wide
+    (national) denial gets them ("there is no ceasefire in Lebanon"): it denies every
+    truce in that country. A truce or a request in a country is not one with its state
+    ("ISIS and the Peshmerga in northern Iraq"), nor is a group's organisation-wide denial."""
     if not place:
         return frozenset()
-    tokens, terms = without_the(fold(place)).split(" "), country_terms()
+    tokens, terms = re.split(r"[ -]+", without_the(fold(place))), country_terms()
     found, used = set(), set()
     for size in (4, 3, 2, 1):  # the longest name first: "South Sudan" is not Sudan
         for i in range(len(tokens) - size + 1):
@@ -119,7 +119,12 @@ def _place_states(place: str | None, state_sides: dict[str, str]) -> frozenset[s
 
 
 def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFacts]:
-    state_sides = dict(db.execute("SELECT name, side FROM entities WHERE kind = 'state'").fetchall())
+    state_sides = dict(  # the states that are a side somewhere, not only a mediator
+        db.execute(
+            "SELECT DISTINCT e.name, e.side FROM entities e JOIN parties p ON p.entity_id = e.id "
+            "WHERE e.kind = 'state' AND p.role != 'mediator'"
+        ).fetchall()
+    )
     sides: dict[str, set[str]] = defaultdict(set)
     proposers: dict[str, set[str]] = defaultdict(set)
     for claim_id, side, role in db.execute(
@@ -201,7 +206,7 @@ def load_facts(db: Database, window: int = DEFAULT_WINDOW_DAYS) -> list[ClaimFac
                 names_truce=bool(TRUCE_WORDS.search(quotes.get(claim_id, ""))),
                 place_states=(
                     _place_states(place, state_sides) - set(sides.get(claim_id, ()))
-                    if (kind == "denial" or factuality == "negated") and scope in BROAD_SCOPES
+                    if (kind == "denial" or factuality == "negated") and scope == "national"
                     else frozenset()
                 ),
             )
@@ -237,20 +242,22 @@ def candidate_pairs(
     single_blocks: dict[str, list[ClaimFacts]] = defaultdict(list)
     blocks_with_side: dict[str, set[tuple[str, ...]]] = defaultdict(set)
     for claim in facts:
-        sides = claim.event_sides
-        if len(sides) >= 2:
-            for key in combinations(sorted(sides), 2):
-                pair_blocks[key].append(claim)
-                for side in key:
-                    blocks_with_side[side].add(key)
-        elif sides:
-            single_blocks[next(iter(sides))].append(claim)
+        keys: set[tuple[str, ...]] = set()
+        for sides in claim.side_sets:
+            if len(sides) >= 2:
+                keys.update(combinations(sorted(sides), 2))
+            elif sides:
+                single_blocks[next(iter(sides))].append(claim)
+        for key in keys:
+            pair_blocks[key].append(claim)
+            for side in key:
+                blocks_with_side[side].add(key)
     seen: set[tuple[str, str]] = set()
 
     def emit(pairs: Iterable[tuple[ClaimFacts, ClaimFacts]]) -> Iterator[tuple[ClaimFacts, ClaimFacts]]:
         for a, b in pairs:
             key = (a.id, b.id) if a.id < b.id else (b.id, a.id)
-            if key not in seen:
+            if a.id != b.id and key not in seen:  # a denial may sit in a block of its own and a pair block
                 seen.add(key)
                 yield (a, b) if a.id < b.id else (b, a)
 

@@ -14,16 +14,16 @@ from functools import lru_cache
 
 import countryinfo
 
+# Who leads or speaks for the state ("acting", "caretaker", "interim" and "transitional"
+# are dropped before: "Thailand's acting prime minister"). Not "leader": a "Palestinian
+# leader" may be any faction's.
 LEADERS = frozenset(
     {
         "president",
         "presidency",
         "prime minister",
-        "acting prime minister",
-        "caretaker prime minister",
+        "premier",
         "prime minister office",
-        "leader",
-        "leadership",
         "cabinet",
         "security cabinet",
         "war cabinet",
@@ -33,6 +33,7 @@ LEADERS = frozenset(
         "ministry of foreign affairs",
     }
 )
+_INTERIM = re.compile(r"\b(?:acting|caretaker|interim|transitional) ")
 # What follows a country's name when the words name its state forces or government.
 STATE_HEADS = frozenset(
     {
@@ -70,11 +71,15 @@ STATE_HEADS = frozenset(
         "officials",
         "delegation",
         "foreign ministry",
+        "navy",
         # Who leads or speaks for the state is the state too: "Thailand's acting prime
-        # minister", "the Israeli security cabinet", "the Malaysian leader".
+        # minister", "the Israeli security cabinet".
         *LEADERS,
     }
 )
+
+
+FORCE_HEADS = STATE_HEADS - LEADERS  # what makes "the army" of an article that state's
 
 
 def states_named_in(text: str) -> set[str]:
@@ -86,12 +91,12 @@ def states_named_in(text: str) -> set[str]:
     for i in range(len(tokens)):
         for size in (1, 2, 3, 4):
             term = " ".join(tokens[i : i + size])
-            if term in terms and i >= 2 and tokens[i - 1] == "of" and " ".join(tokens[i - 3 : i - 1]) in STATE_HEADS:
+            if term in terms and i >= 2 and tokens[i - 1] == "of" and " ".join(tokens[i - 3 : i - 1]) in FORCE_HEADS:
                 found.add(terms[term])  # armed forces of the Philippines
             if term in terms:
                 for head_size in (1, 2, 3):
                     head = " ".join(tokens[i + size : i + size + head_size])
-                    if head in STATE_HEADS - LEADERS and head not in ("side", "officials", "delegation", "government"):
+                    if head in FORCE_HEADS and head not in ("side", "officials", "delegation", "government"):
                         found.add(terms[term])
     return found
 
@@ -157,7 +162,7 @@ def state_of(name: str) -> str | None:
     if re.fullmatch(r"(?:the\s+)?[\w'\u2019-]+\s+Forces", name.strip(), flags=re.I) and "Forces" in name:
         return None  # "Lebanese Forces" (capital F) is a party's name; "Iraqi forces" are the state's
     words = without_the(fold(name))
-    words = words.removeprefix("royal ")  # "Royal Thai Army", "Royal Cambodian Armed Forces"
+    words = _INTERIM.sub("", words.removeprefix("royal "))  # "Royal Thai Army", "acting president"
     terms = country_terms()
     if words in terms:
         return terms[words]

@@ -73,6 +73,14 @@ def test_date_far_below_the_top_is_not_a_dateline():
         ("Talks resumed after the deal signed in Doha on Tuesday, March 5, 2019, a mediator said.", None),
         ("Both sides invoked the ceasefire of 1 May 2019 and the accord of 2020-02-29.", None),
         ("A video posted to social media on May 17, 2025 showed the front line.", None),
+        ("An undated page.\n\nIn a letter dated May 17, 2025, the envoy asked for talks.", None),
+        # Bylines and metadata lines are no sentences.
+        ("By Jane Doe on March 3, 2024\n\nThe army said ...", "2024-03-03"),
+        ("By Reuters Staff | On March 3, 2024", "2024-03-03"),
+        ("Modified on 28 November 2024", "2024-11-28"),
+        ("Posted in Middle East News on March 3, 2024", "2024-03-03"),
+        ("By Jane Doe and John Roe, staff writers | March 3, 2024", "2024-03-03"),
+        ("This article was first published on 3 March 2024 and the truce of 1 May 2019 ...", "2024-03-03"),
     ],
 )
 def test_a_date_a_sentence_governs_is_not_the_articles_date(text, expected):

@@ -45,31 +45,46 @@ def _parse(text: str, base: datetime, order: str = "MDY"):
         return DateDataParser(languages=["en"], settings=settings).get_date_data(text)
 
 
-# What says that the date after it is the article's: "Published 8 April 2015", "Updated
-# on", "Posted by NOW on" (at most three words between).
+# A word that says the date after it is the article's, where a dateline or byline has
+# it: at the start of its line or after a separator ("Published 8 April 2015", "PTI |
+# Updated: 12-10-2020", "Posted by NOW on"), or after "this article was" (at most three
+# words between). Inside a sentence ("a video posted on", "a letter dated") it does not.
 _PUBLICATION_WORDS = re.compile(
-    r"\b(?:published|updated|posted|created|dated|last modified)\b\W*(?:\w+\W+){0,3}$", re.I
-)
-# A date that a sentence governs ("took effect on August 3, 2023", "at noon on Saturday,
-# May 17, 2025", "the truce of April 8, 2015") is an event's date, not the article's.
-_EVENT_DATE_BEFORE = re.compile(
-    r"\b(?:on|since|until|till|from|of|in|before|after|by|between|and|to|through|during)\s*,?\s*"
-    rf"(?:(?:{'|'.join(_WEEKDAY_NAMES)}),?\s*)?$",
+    r"(?:^|[|·•—–]|\b(?:article|story|report|page)\s+(?:was\s+)?(?:first\s+)?)\W*(?:last\s+)?"
+    r"(?:published|updated|posted|created|dated|modified|issued)\b\W*(?:\w+\W+){0,3}$",
     re.I,
 )
+# A word that makes the date after it an event's in a sentence: "took effect on August 3,
+# 2023", "at noon on Saturday, May 17, 2025", "a letter dated May 17, 2025".
+_GOVERNING = re.compile(
+    r"\b(?:on|since|until|till|from|of|in|before|after|by|between|and|to|through|during|dated|posted|"
+    rf"published|signed)\s*,?\s*(?:(?:{'|'.join(_WEEKDAY_NAMES)}),?\s*)?$",
+    re.I,
+)
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'’-]*")
+_SENTENCE_WORDS = 4  # lower-case words before a date that make its line a sentence
 
 
 def _is_dateline(head: str, start: int) -> bool:
-    """Whether the date starting at head[start] can be the article's own date: not when
-    a preposition of the sentence it sits in governs it, unless a word on its line says
-    it is the article's date ("Updated on 12-10-2020")."""
+    """Whether the date starting at head[start] can be the article's own date. Yes after
+    a publication word where a dateline has one. No inside a sentence: four lower-case
+    words before it on its line (after its last "|" or dash: a byline's "staff writers |"
+    is no sentence), or a governing word with two before that ("took effect on"); so
+    "By Jane Doe on March 3, 2024" and "WASHINGTON, March 3, 2024 (AP)" are datelines."""
     before = head[head.rfind("\n", 0, start) + 1 : start]
-    return bool(_PUBLICATION_WORDS.search(before)) or not _EVENT_DATE_BEFORE.search(before)
+    if _PUBLICATION_WORDS.search(before):
+        return True
+    clause = re.split(r"[|·•—–]", before)[-1]
+    if len(_LOWER_WORD.findall(clause)) >= _SENTENCE_WORDS:
+        return False
+    governed = _GOVERNING.search(clause)
+    return not (governed and len(_LOWER_WORD.findall(clause[: governed.start()])) >= 2)
 
 
 def detect_dateline(text: str, search_chars: int = 1500) -> str | None:
     """The article's own date as an ISO date: the first full date (with a year) near the
-    top that is not an event's date in a sentence (`_is_dateline`)."""
+    top that stands where a dateline or byline has it, not inside a sentence
+    (`_is_dateline`)."""
     head = text[:search_chars]
     found: list[tuple[int, str, str]] = []
     for index, pattern in enumerate(_DATELINE_PATTERNS):
